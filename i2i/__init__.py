@@ -1,0 +1,36 @@
+"""i2i: paired image-to-image translation, assembled from plugins.
+
+The core defines what a generator, discriminator, loss and dataset must provide
+(:mod:`i2i.interfaces`), keeps a registry of them filled by plugins (:mod:`i2i.registry`,
+:mod:`i2i.plugins`), reads recipes (:mod:`i2i.config`) and trains (:mod:`i2i.train`).
+It knows no particular model: pix2pix is a plugin, found like any other.
+
+To extend i2i, write a plugin: a module with functions marked ``@i2i.hookimpl`` named
+after the hooks in :mod:`i2i.hookspecs`, each returning ``{name: factory}``; declare it
+under the ``i2i.plugins`` entry-point group of your package. ``i2i plugins`` lists it.
+"""
+
+from i2i.hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+
+def create(kind: str, node: dict, **shared: object) -> object:
+    """Build a registered component from ``{name: ..., **kwargs}`` (e.g. ``create("generator",
+    {"name": "unet"}, in_channels=3, out_channels=3)``)."""
+    from i2i.plugins import default_registry
+
+    return default_registry().build(kind, node, **shared)
+
+
+def list_components(kind: str | None = None, pattern: str = "*") -> list[str]:
+    """Registered names of ``kind`` (else ``kind:name`` of all kinds) matching ``pattern``."""
+    from i2i.plugins import default_registry
+
+    registry = default_registry()
+    if kind:
+        return registry.names(kind, pattern)
+    return [f"{c.kind}:{c.name}" for c in registry.components(None, pattern)]
+
+
+__all__ = ["__version__", "create", "hookimpl", "list_components"]

@@ -1,0 +1,53 @@
+"""The error hierarchy: every failure a user can fix is an :class:`I2IError`.
+
+The command line prints ``str(error)`` on one line and exits non-zero, so each message
+says what went wrong, where (recipe key, file, plugin) and what to do next.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class I2IError(Exception):
+    """Base class of every error that i2i reports to a user without a traceback."""
+
+
+class UnknownComponentError(I2IError, KeyError):
+    """A component name, or one of its arguments, is not known to the registry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class RecipeError(I2IError):
+    """A recipe file or a command-line override is invalid."""
+
+
+class PluginError(I2IError):
+    """A plugin could not be loaded or contributed something invalid."""
+
+
+class DataError(I2IError):
+    """A dataset, a data folder or an image file cannot be used."""
+
+
+class CheckpointError(I2IError):
+    """A checkpoint cannot be written or read."""
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """Return the choice most similar to ``word``, or None when nothing is close."""
+    matches = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """Return " Did you mean 'x'?" for the closest choice, or an empty string."""
+    match = closest(word, choices)
+    return f" Did you mean '{match}'?" if match else ""
+
+
+class ComponentBuildError(I2IError):
+    """A registered component refused the arguments a recipe gave it."""

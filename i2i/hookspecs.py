@@ -1,0 +1,67 @@
+"""Every hook an i2i plugin can implement, in one place.
+
+A plugin is a module (or any object) with functions marked ``@i2i.hookimpl`` whose names
+are the hooks below. It is found through the ``i2i.plugins`` entry-point group::
+
+    [project.entry-points."i2i.plugins"]
+    my-plugin = "my_package.plugin"
+
+Each hook *returns* what it contributes, a mapping of component name to factory; nothing is
+registered as a side effect of an import. A factory is a class or function whose keyword
+arguments are the recipe keys of the component (see :mod:`i2i.interfaces` for what each
+kind must build).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("i2i")
+hookimpl = pluggy.HookimplMarker("i2i")
+
+Factories = Mapping[str, Callable[..., Any]]
+
+
+@hookspec
+def i2i_generators() -> Factories:
+    """Return generators: ``{name: factory(in_channels, out_channels, **recipe_args)}``.
+
+    The factory builds an ``nn.Module`` meeting :class:`i2i.interfaces.Generator`.
+    """
+
+
+@hookspec
+def i2i_discriminators() -> Factories:
+    """Return discriminators: ``{name: factory(in_channels, **recipe_args)}``.
+
+    The factory builds an ``nn.Module`` meeting :class:`i2i.interfaces.Discriminator`.
+    """
+
+
+@hookspec
+def i2i_losses() -> Factories:
+    """Return losses: ``{name: factory(**recipe_args)}``.
+
+    The factory builds either an adversarial objective (:class:`i2i.interfaces.AdversarialLoss`)
+    or a generator loss term (:class:`i2i.interfaces.GeneratorLoss`).
+    """
+
+
+@hookspec
+def i2i_datasets() -> Factories:
+    """Return paired datasets: ``{name: factory(root, split, **recipe_args)}``.
+
+    The factory builds a :class:`i2i.interfaces.PairedDataset`.
+    """
+
+
+HOOK_KINDS: dict[str, str] = {
+    "i2i_generators": "generator",
+    "i2i_discriminators": "discriminator",
+    "i2i_losses": "loss",
+    "i2i_datasets": "dataset",
+}
+"""Which registry kind each contributing hook fills."""

@@ -1,0 +1,132 @@
+"""What each kind of component must provide. The core knows components only through these.
+
+Tensor layout is ``(N, C, H, W)`` throughout; images reach models as float in ``[-1, 1]``.
+
+- :class:`Generator` maps an input image batch to an output image batch.
+- :class:`Discriminator` scores images (or input/image pairs) with one or more logit maps,
+  and exposes its intermediate features for feature-matching losses.
+- :class:`AdversarialLoss` turns discriminator outputs into the D and G adversarial losses.
+- :class:`GeneratorLoss` is any further term of G's objective (L1, feature matching, ...).
+- :class:`PairedDataset` yields aligned ``A``/``B`` image pairs as uint8 tensors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol, TypedDict, runtime_checkable
+
+from torch import Tensor
+
+
+@runtime_checkable
+class Generator(Protocol):
+    """An ``nn.Module`` translating ``(N, in_channels, H, W)`` to ``(N, out_channels, H, W)``.
+
+    Attributes:
+        in_channels: channels of the input image.
+        out_channels: channels of the output image.
+        size_multiple: H and W must be multiples of this (a U-Net of depth 8 needs 256);
+            the core checks it against ``data.crop_size`` before training starts.
+    """
+
+    in_channels: int
+    out_channels: int
+    size_multiple: int
+
+    def __call__(self, image: Tensor) -> Tensor:
+        """Translate a batch; output values lie in ``[-1, 1]``."""
+        ...
+
+
+class DiscriminatorOutput(NamedTuple):
+    """What a discriminator returns.
+
+    Attributes:
+        logits: one logit map ``(N, 1, h, w)`` per scale (a PatchGAN has one; a multi-scale
+            discriminator has one per image scale).
+        features: for each scale, the intermediate activations from input to logits, for
+            feature-matching losses. May be empty lists where a discriminator has none.
+    """
+
+    logits: list[Tensor]
+    features: list[list[Tensor]]
+
+
+@runtime_checkable
+class Discriminator(Protocol):
+    """An ``nn.Module`` scoring ``(N, in_channels, H, W)`` images patch by patch.
+
+    ``in_channels`` is given by the core: output channels, plus input channels when the
+    discriminator is conditional (it then sees the input and the image concatenated).
+    """
+
+    in_channels: int
+
+    def __call__(self, image: Tensor) -> DiscriminatorOutput:
+        """Score a batch: logits per scale and the features behind them."""
+        ...
+
+
+@runtime_checkable
+class AdversarialLoss(Protocol):
+    """A GAN objective (vanilla, least squares, hinge, ...)."""
+
+    def discriminator_loss(self, real: DiscriminatorOutput, fake: DiscriminatorOutput) -> Tensor:
+        """D's loss given its outputs on real and on generated images."""
+        ...
+
+    def generator_loss(self, fake: DiscriminatorOutput) -> Tensor:
+        """G's adversarial loss given D's output on generated images."""
+        ...
+
+
+@dataclass
+class LossInputs:
+    """Everything a generator loss term may look at during G's step.
+
+    Attributes:
+        input: the generator's input ``x``.
+        output: the generator's output ``G(x)`` (gradients flow through it).
+        target: the real image ``y``.
+        fake: D's output on ``G(x)`` with D frozen, or None when no discriminator is trained.
+        real: D's output on the real image from this iteration's D step, detached, or None.
+    """
+
+    input: Tensor
+    output: Tensor
+    target: Tensor
+    fake: DiscriminatorOutput | None = None
+    real: DiscriminatorOutput | None = None
+
+
+@runtime_checkable
+class GeneratorLoss(Protocol):
+    """One weighted term of G's objective beside the adversarial loss (L1 is one)."""
+
+    def __call__(self, inputs: LossInputs) -> Tensor:
+        """Return the term's (unweighted) scalar value."""
+        ...
+
+
+class PairedSample(TypedDict):
+    """One item of a paired dataset: ``A`` and ``B`` as ``(C, H, W)`` uint8 tensors, and a name."""
+
+    A: Tensor
+    B: Tensor
+    name: str
+
+
+@runtime_checkable
+class PairedDataset(Protocol):
+    """A map-style dataset of aligned pairs: ``len(ds)`` and ``ds[i] -> PairedSample``.
+
+    Decoding happens here, in loader workers; augmentation happens later, on the device.
+    """
+
+    def __len__(self) -> int:
+        """Number of pairs."""
+        ...
+
+    def __getitem__(self, index: int) -> PairedSample:
+        """The pair at ``index``, decoded to uint8 tensors."""
+        ...

@@ -1,0 +1,49 @@
+"""Shared fixtures: small recipes and a way to plant plugins on sys.path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from i2i.config import load_recipe
+from i2i.config.schema import Recipe
+from i2i.plugins import reset_plugins
+
+
+@pytest.fixture(autouse=True)
+def _fresh_plugins():
+    """Every test starts from the entry-point plugins alone."""
+    reset_plugins()
+    yield
+    reset_plugins()
+
+
+TINY_OVERRIDES = [
+    "data.dataset.name=synthetic_shapes",
+    "data.dataset.size=32",
+    "data.dataset.length=64",
+    "data.load_size=36",
+    "data.crop_size=32",
+    "data.batch_size=4",
+    "data.num_workers=0",
+    "model.generator.depth=5",
+    "model.generator.ngf=8",
+    "model.discriminator.ndf=8",
+    "model.discriminator.n_layers=2",
+    "train.device=cpu",
+    "log.every=5",
+    "log.sample_every=20",
+    "log.val_images=4",
+    "log.progress=false",
+]
+
+
+@pytest.fixture
+def tiny_recipe(tmp_path: Path):
+    """Build a seconds-long CPU recipe on synthetic data, with extra overrides."""
+
+    def make(*overrides: str) -> Recipe:
+        return load_recipe(None, [*TINY_OVERRIDES, f"run.dir={tmp_path / 'run'}", *overrides])
+
+    return make

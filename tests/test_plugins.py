@@ -1,0 +1,181 @@
+"""Plugin discovery through real entry points, and isolation of broken plugins."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import i2i
+from i2i.plugins import load_plugins, register_plugin
+from tests.helpers import plant_distribution
+
+TINY_PLUGIN = Path(__file__).parent / "fixtures" / "tiny_plugin"
+
+GOOD = """
+    from i2i import hookimpl
+
+    def tiny_generator(in_channels, out_channels, scale=1.0):
+        '''Multiplies by a scale.'''
+        return scale
+
+    @hookimpl
+    def i2i_generators():
+        return {"planted": tiny_generator}
+"""
+
+
+def test_builtin_sets_arrive_through_entry_points():
+    plugins = load_plugins()
+    names = {info.name for info in plugins.loaded}
+    assert {"pix2pix", "i2i-data"} <= names
+    owners = {c.name: c.plugin for c in plugins.registry.components()}
+    assert owners["unet"] == "pix2pix" and owners["patchgan"] == "pix2pix"
+    assert owners["aligned"] == "i2i-data"
+
+
+def test_core_does_not_import_the_pix2pix_plugin():
+    code = (
+        "import i2i, i2i.train.loop, i2i.cli, i2i.config, i2i.data, sys; "
+        "print('i2i_pix2pix' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_planted_distribution_is_discovered(tmp_path, monkeypatch):
+    plant_distribution(tmp_path, "planted_plugin", GOOD, {"planted": "planted_plugin"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = load_plugins()
+    component = plugins.registry.get("generator", "planted")
+    assert component.plugin == "planted"
+    assert component.summary == "Multiplies by a scale."
+    assert any(i.name == "planted" and i.distribution == "planted_plugin" for i in plugins.loaded)
+
+
+def test_broken_plugin_is_reported_and_others_load(tmp_path, monkeypatch):
+    plant_distribution(tmp_path, "planted_plugin", GOOD, {"planted": "planted_plugin"})
+    plant_distribution(
+        tmp_path, "broken_plugin", "import not_a_module_anywhere\n", {"broken": "broken_plugin"}
+    )
+    plant_distribution(
+        tmp_path,
+        "typo_plugin",
+        """
+        from i2i import hookimpl
+
+        @hookimpl
+        def i2i_generatorz():
+            return {}
+    """,
+        {"typo": "typo_plugin"},
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = load_plugins()
+    problems = {p.plugin: p.message for p in plugins.problems}
+    assert "ModuleNotFoundError" in problems["broken"]
+    assert "i2i_generatorz" in problems["typo"]
+    assert plugins.registry.get("generator", "planted").plugin == "planted"
+    assert plugins.registry.get("generator", "unet").plugin == "pix2pix"
+
+
+def test_hook_that_raises_is_isolated(tmp_path, monkeypatch):
+    plant_distribution(
+        tmp_path,
+        "raising_plugin",
+        """
+        from i2i import hookimpl
+
+        @hookimpl
+        def i2i_losses():
+            raise RuntimeError("boom")
+    """,
+        {"raising": "raising_plugin"},
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = load_plugins()
+    assert any(p.plugin == "raising" and "boom" in p.message for p in plugins.problems)
+    assert "l1" in plugins.registry.names("loss")
+
+
+def test_clashing_name_is_reported_naming_both_plugins(tmp_path, monkeypatch):
+    plant_distribution(
+        tmp_path,
+        "clash_plugin",
+        """
+        from i2i import hookimpl
+
+        @hookimpl
+        def i2i_generators():
+            return {"unet": object}
+    """,
+        {"clash": "clash_plugin"},
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    plugins = load_plugins()
+    clash = [p.message for p in plugins.problems if "generator 'unet'" in p.message]
+    assert clash and "plugin 'pix2pix'" in clash[0] and "plugin 'clash'" in clash[0]
+    assert plugins.registry.get("generator", "unet").plugin in ("pix2pix", "clash")
+    # The rest of both plugins is unaffected.
+    assert plugins.registry.get("generator", "encoder_decoder").plugin == "pix2pix"
+
+
+def test_environment_switches(monkeypatch):
+    monkeypatch.setenv("I2I_PLUGINS", "i2i-data")
+    assert load_plugins().registry.names("generator") == []
+    monkeypatch.delenv("I2I_PLUGINS")
+    monkeypatch.setenv("I2I_DISABLE_PLUGINS", "pix2pix")
+    assert load_plugins().registry.names("discriminator") == []
+    monkeypatch.setenv("I2I_DISABLE_PLUGIN_AUTOLOAD", "1")
+    assert load_plugins().loaded == []
+
+
+def test_register_plugin_by_hand():
+    class HandPlugin:
+        @i2i.hookimpl
+        def i2i_losses(self):
+            return {"zero": lambda: lambda inputs: 0.0}
+
+    register_plugin(HandPlugin(), "hand")
+    assert "zero" in i2i.list_components("loss")
+
+
+@pytest.mark.slow
+def test_pip_installed_plugin_package_shows_in_cli(tmp_path):
+    """A real third-party package, built and installed by pip, is listed by `i2i plugins`."""
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(TINY_PLUGIN),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), *sys.path])}
+    listing = subprocess.run(
+        [sys.executable, "-m", "i2i", "plugins"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "tiny             tiny-i2i-plugin 0.0.1" in listing
+    row = next(
+        line for line in listing.splitlines() if " tiny " in line and "discriminator" in line
+    )
+    assert row.split()[:3] == ["discriminator", "tiny", "tiny"]
