@@ -1,0 +1,161 @@
+"""Reading a recipe: schema ⊕ YAML file ⊕ command-line overrides, then cross-key checks."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from i2i.config.schema import Recipe
+from i2i.errors import RecipeError, closest
+
+
+def schema_keys(schema: type = Recipe, prefix: str = "") -> Iterator[str]:
+    """Every dotted key of the schema, sections included (``train``, ``train.max_steps``...)."""
+    for item in dataclasses.fields(schema):
+        key = f"{prefix}{item.name}"
+        yield key
+        if dataclasses.is_dataclass(
+            item.default_factory if callable(item.default_factory) else None
+        ):
+            yield from schema_keys(item.default_factory, f"{key}.")  # type: ignore[arg-type]
+
+
+def _explain(error: OmegaConfBaseException, key_hint: str | None, source: str) -> RecipeError:
+    """One line naming the key, the closest valid key and where the bad value came from."""
+    key = key_hint or getattr(error, "full_key", None) or "?"
+    first_line = str(error).strip().splitlines()[0]
+    if type(error).__name__ in ("ConfigKeyError", "ConfigAttributeError"):
+        match = closest(key, schema_keys())
+        hint = f" Did you mean '{match}'?" if match else " See `i2i config show` for valid keys."
+        return RecipeError(f"{source}: unknown key '{key}'.{hint}")
+    return RecipeError(f"{source}: bad value for '{key}': {first_line.split('. Did you')[0]}")
+
+
+def _read_yaml(path: Path) -> DictConfig:
+    if not path.is_file():
+        raise RecipeError(f"recipe '{path}' not found; give the path of a recipe YAML file")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark else ""
+        raise RecipeError(f"recipe '{path}'{where} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"recipe '{path}' must be a mapping of keys, not {type(data).__name__}")
+    return OmegaConf.create(data)
+
+
+def _parse_override(item: str) -> tuple[str, DictConfig]:
+    key, sep, _ = item.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(
+            f"override '{item}' is not of the form key=value (e.g. train.max_steps=200)"
+        )
+    try:
+        return key.strip(), OmegaConf.from_dotlist([item])
+    except OmegaConfBaseException as error:
+        raise RecipeError(f"override '{item}': {str(error).splitlines()[0]}") from None
+
+
+def _delete(config: DictConfig, key: str, item: str) -> None:
+    """Remove a component argument (``~model.discriminator.n_layers``)."""
+    parent_key, _, leaf = key.rpartition(".")
+    parent = OmegaConf.select(config, parent_key) if parent_key else config
+    if not isinstance(parent, DictConfig) or leaf not in parent:
+        raise RecipeError(f"override '{item}': there is no key '{key}' to remove")
+    try:
+        del parent[leaf]
+    except OmegaConfBaseException:
+        raise RecipeError(
+            f"override '{item}': '{key}' is part of the recipe schema and cannot be removed; "
+            "set it instead (key=value)"
+        ) from None
+
+
+def merge_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> DictConfig:
+    """Merge the schema, the recipe file (if any) and overrides, validating each.
+
+    An override is ``key=value``, or ``~key`` to remove a component argument.
+    """
+    config = OmegaConf.structured(Recipe)
+    if path is not None:
+        path = Path(path)
+        try:
+            config = OmegaConf.merge(config, _read_yaml(path))
+        except OmegaConfBaseException as error:
+            raise _explain(error, None, f"recipe '{path}'") from None
+    for item in overrides:
+        if item.startswith("~"):
+            _delete(config, item[1:].strip(), item)
+            continue
+        key, override = _parse_override(item)
+        try:
+            config = OmegaConf.merge(config, override)
+        except OmegaConfBaseException as error:
+            raise _explain(error, key, f"override '{item}'") from None
+    return config  # type: ignore[return-value]
+
+
+def load_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> Recipe:
+    """Read a recipe into a :class:`Recipe` with interpolations resolved and checked."""
+    config = merge_recipe(path, overrides)
+    try:
+        recipe = OmegaConf.to_object(config)
+    except OmegaConfBaseException as error:
+        raise _explain(error, None, f"recipe '{path}'") from None
+    assert isinstance(recipe, Recipe)
+    check_recipe(recipe)
+    return recipe
+
+
+def check_recipe(recipe: Recipe) -> None:
+    """Cross-key rules no single field can express."""
+    data = recipe.data
+
+    def need(condition: bool, key: str, message: str) -> None:
+        if not condition:
+            raise RecipeError(f"{key}: {message}")
+
+    need(data.crop_size > 0, "data.crop_size", f"must be positive, got {data.crop_size}")
+    need(
+        data.load_size is None or data.load_size >= data.crop_size,
+        "data.load_size",
+        f"{data.load_size} is smaller than data.crop_size={data.crop_size}; "
+        "raise load_size or lower crop_size",
+    )
+    need(data.batch_size >= 1, "data.batch_size", f"must be at least 1, got {data.batch_size}")
+    need(data.num_workers >= 0, "data.num_workers", f"must be 0 or more, got {data.num_workers}")
+    need(
+        recipe.train.max_steps is None or recipe.train.max_steps >= 0,
+        "train.max_steps",
+        f"must be 0 or more (or null), got {recipe.train.max_steps}",
+    )
+    need(len(recipe.train.optimizer.betas) == 2, "train.optimizer.betas", "needs two numbers")
+    for key in ("every", "sample_every"):
+        need(getattr(recipe.log, key) >= 1, f"log.{key}", "must be at least 1")
+    need(recipe.checkpoint.every >= 1, "checkpoint.every", "must be at least 1")
+    need(recipe.checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1")
+    for label, node in {
+        "loss.adversarial": recipe.loss.adversarial,
+        **{f"loss.terms.{name}": term for name, term in recipe.loss.terms.items()},
+    }.items():
+        weight = node.get("weight", 1.0)
+        need(
+            isinstance(weight, (int, float)), f"{label}.weight", f"must be a number, got {weight!r}"
+        )
+
+
+def recipe_to_yaml(recipe: Recipe) -> str:
+    """The resolved recipe as YAML, as written to a run's config.yaml."""
+    return OmegaConf.to_yaml(OmegaConf.structured(recipe))
+
+
+def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
+    """The resolved recipe as plain data (for JSON sidecars)."""
+    return OmegaConf.to_container(OmegaConf.structured(recipe), resolve=True)  # type: ignore[return-value]

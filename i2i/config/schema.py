@@ -1,0 +1,143 @@
+"""The recipe schema: dataclasses that every recipe YAML is validated against.
+
+A component node (``model.generator``, ``model.discriminator``, ``loss.adversarial``,
+``data.dataset``, each entry of ``loss.terms``) is a mapping with a ``name`` and the keyword
+arguments of that component; those arguments are checked against the component itself when
+it is built, before training starts.
+
+Each field's docstring-style comment is the text of the generated config reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Node = dict[str, Any]
+
+
+@dataclass
+class RunConfig:
+    """Where a run lives."""
+
+    dir: str | None = None
+    """Run directory for config, metrics, samples, checkpoints. Default: runs/<recipe name>."""
+
+
+@dataclass
+class DataConfig:
+    """Which pairs to train on and how to augment them."""
+
+    dataset: Node = field(default_factory=lambda: {"name": "aligned"})
+    """Dataset component: 'aligned' (A|B in one file), 'paired_folders' (A/ and B/), ..."""
+    root: str | None = None
+    """Dataset root folder; holds the splits (e.g. root/train, root/val)."""
+    direction: Literal["AtoB", "BtoA"] = "AtoB"
+    """AtoB translates A into B; BtoA the reverse."""
+    train_split: str = "train"
+    """Split trained on."""
+    val_split: str | None = "val"
+    """Held-out split for sample grids and validation L1; null to use training pairs."""
+    load_size: int | None = 286
+    """Images are first resized to load_size x load_size; null keeps their size."""
+    crop_size: int = 256
+    """Random crop of crop_size x crop_size after the resize (the network's input size)."""
+    flip: bool = True
+    """Random horizontal flip, the same draw for A and B."""
+    batch_size: int = 1
+    """Pairs per iteration (the paper uses 1)."""
+    num_workers: int = 2
+    """Loader processes decoding images; 0 decodes in the training process."""
+
+
+@dataclass
+class ModelConfig:
+    """The networks."""
+
+    in_channels: int = 3
+    """Channels of the input image."""
+    out_channels: int = 3
+    """Channels of the output image."""
+    generator: Node = field(default_factory=lambda: {"name": "unet"})
+    """Generator component and its arguments, e.g. {name: unet, ngf: 64, depth: 8}."""
+    discriminator: Node = field(default_factory=lambda: {"name": "patchgan"})
+    """Discriminator component and its arguments, e.g. {name: patchgan, n_layers: 3}."""
+    conditional: bool = True
+    """D sees the input concatenated with the image (cGAN); false: the image only."""
+
+
+@dataclass
+class LossConfig:
+    """G's and D's objectives: adversarial weight x adversarial + sum of weighted terms."""
+
+    adversarial: Node = field(default_factory=lambda: {"name": "vanilla", "weight": 1.0})
+    """GAN objective ('vanilla' BCE as in the paper, 'lsgan'); weight 0 trains no D."""
+    terms: dict[str, Node] = field(default_factory=lambda: {"l1": {"weight": 100.0}})
+    """Generator loss terms by label; each {name (default: the label), weight, args}."""
+
+
+@dataclass
+class OptimizerConfig:
+    """Adam, for G and D alike."""
+
+    lr: float = 2e-4
+    """Initial learning rate."""
+    betas: list[float] = field(default_factory=lambda: [0.5, 0.999])
+    """Adam's (beta1, beta2)."""
+
+
+@dataclass
+class TrainConfig:
+    """The schedule."""
+
+    epochs: int = 100
+    """Epochs at the initial learning rate."""
+    epochs_decay: int = 100
+    """Epochs after those over which the rate decays linearly to zero."""
+    max_steps: int | None = None
+    """Stop after this many iterations; null runs the whole epoch schedule."""
+    optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
+    """Optimiser settings."""
+    device: str = "auto"
+    """'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:1', ..."""
+
+
+@dataclass
+class LogConfig:
+    """What a run records."""
+
+    every: int = 100
+    """Iterations between lines of metrics.jsonl (window means of losses, lr, throughput)."""
+    sample_every: int = 1000
+    """Iterations between sample grids and held-out L1 (also at the start and the end)."""
+    val_images: int = 8
+    """Held-out pairs in each sample grid and in the held-out L1."""
+    sample_mode: Literal["paper", "eval"] = "paper"
+    """'paper': G as at train time (dropout on, batch statistics); 'eval': eval mode."""
+    progress: bool = True
+    """Show a progress bar."""
+
+
+@dataclass
+class CheckpointConfig:
+    """When weights are saved."""
+
+    every: int = 5000
+    """Iterations between checkpoints; one is always written at the end."""
+    keep: int = 3
+    """Most recent checkpoints kept; older ones are deleted."""
+
+
+@dataclass
+class Recipe:
+    """A complete training recipe."""
+
+    seed: int = 0
+    """Seeds python, numpy and torch before anything is built."""
+    run: RunConfig = field(default_factory=RunConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
