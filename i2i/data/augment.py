@@ -1,0 +1,90 @@
+"""Paired augmentation on the training device, with kornia, on whole batches.
+
+Geometric operations (resize, crop, flip) are drawn once per sample and applied to A and B
+alike: ``AugmentationSequential(..., data_keys=["input", "input"])`` shares the parameters.
+"""
+
+from __future__ import annotations
+
+import kornia.augmentation as K
+import torch
+from torch import Tensor, nn
+
+_LUMA = (0.299, 0.587, 0.114)
+
+
+def to_signed_unit(image: Tensor) -> Tensor:
+    """uint8 ``[0, 255]`` → float ``[-1, 1]``."""
+    return image.float().div_(127.5).sub_(1.0)
+
+
+def to_uint8(image: Tensor) -> Tensor:
+    """float ``[-1, 1]`` → uint8 ``[0, 255]``."""
+    return ((image.detach().clamp(-1, 1) + 1) * 127.5).round_().to(torch.uint8)
+
+
+def match_channels(image: Tensor, channels: int) -> Tensor:
+    """Convert ``(N, C, H, W)`` to ``channels`` (RGB ↔ grey); other mismatches are errors."""
+    have = image.shape[1]
+    if have == channels:
+        return image
+    if have == 3 and channels == 1:
+        weights = torch.tensor(_LUMA, dtype=image.dtype, device=image.device).view(1, 3, 1, 1)
+        return (image * weights).sum(1, keepdim=True)
+    if have == 1 and channels == 3:
+        return image.expand(-1, 3, -1, -1)
+    raise ValueError(f"cannot convert {have}-channel images to {channels} channels")
+
+
+class PairedAugmentation(nn.Module):
+    """Resize, random crop and random flip, one draw per sample shared by input and target.
+
+    Args:
+        load_size: resize to ``load_size²`` first (None: keep the size).
+        crop_size: random crop to ``crop_size²`` (skipped when equal to the resized size).
+        flip: random horizontal flip with probability 0.5.
+
+    Shape:
+        input, target: ``(N, C, H, W)`` float in ``[-1, 1]``, same N, H, W.
+        returns: the two augmented batches, ``(N, C, crop_size, crop_size)``.
+    """
+
+    def __init__(self, load_size: int | None, crop_size: int, flip: bool) -> None:
+        super().__init__()
+        ops: list[nn.Module] = []
+        if load_size is not None:
+            ops.append(_resize(load_size))
+        if load_size != crop_size:
+            ops.append(K.RandomCrop((crop_size, crop_size)))
+        if flip:
+            ops.append(K.RandomHorizontalFlip())
+        self.pipeline = (
+            K.AugmentationSequential(*ops, data_keys=["input", "input"]) if ops else None
+        )
+
+    def forward(self, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        """Augment a batch of pairs."""
+        if self.pipeline is None:
+            return input, target
+        out_input, out_target = self.pipeline(input, target)
+        return out_input.clamp_(-1, 1), out_target.clamp_(-1, 1)
+
+
+def _resize(size: int) -> nn.Module:
+    # Bicubic with antialiasing and pixel-centre alignment, the nearest to the official PIL resize.
+    return K.Resize((size, size), resample="bicubic", align_corners=False, antialias=True)
+
+
+class EvalTransform(nn.Module):
+    """The paper's test-time preprocessing: resize both images to ``crop_size²``, no randomness."""
+
+    def __init__(self, crop_size: int) -> None:
+        super().__init__()
+        self.resize = _resize(crop_size)
+        self.size = crop_size
+
+    def forward(self, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+        """Resize a batch of pairs."""
+        if input.shape[-2:] == (self.size, self.size):
+            return input, target
+        return self.resize(input).clamp_(-1, 1), self.resize(target).clamp_(-1, 1)

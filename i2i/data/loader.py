@@ -1,0 +1,94 @@
+"""Batches of decoded pairs: the epoch sampler, collation and the hop to the device."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from i2i.errors import DataError
+from i2i.interfaces import PairedSample
+
+
+class EpochSampler(Sampler[int]):
+    """The order of an epoch, drawn from ``(seed, epoch)`` alone, so it can be replayed.
+
+    Because the order depends on nothing else, a run can restart at any position of any
+    epoch (``start``), and several processes can take disjoint slices (``rank``/``world``).
+
+    Args:
+        length: dataset size.
+        seed: base seed of the run.
+        shuffle: draw a permutation per epoch (else dataset order).
+        rank: this process's index among ``world`` processes.
+        world: number of processes sharing the epoch.
+    """
+
+    def __init__(
+        self, length: int, seed: int, shuffle: bool = True, rank: int = 0, world: int = 1
+    ) -> None:
+        self.length, self.seed, self.shuffle = length, seed, shuffle
+        self.rank, self.world = rank, world
+        self.epoch, self.start = 0, 0
+
+    def set_epoch(self, epoch: int, start: int = 0) -> None:
+        """Select the epoch to iterate and the first sample position within this rank's share."""
+        self.epoch, self.start = epoch, start
+
+    def order(self) -> list[int]:
+        """This rank's indices for the current epoch, from position 0."""
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            indices = torch.randperm(self.length, generator=generator).tolist()
+        else:
+            indices = list(range(self.length))
+        return indices[self.rank :: self.world]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.order()[self.start :])
+
+    def __len__(self) -> int:
+        return max(0, len(self.order()) - self.start)
+
+
+def collate_pairs(samples: Sequence[PairedSample]) -> dict[str, Any]:
+    """Stack samples into a batch; pairs of different sizes cannot share a batch."""
+    shapes = {tuple(s["A"].shape) for s in samples} | {tuple(s["B"].shape) for s in samples}
+    if len(shapes) > 1:
+        names = ", ".join(s["name"] for s in samples)
+        raise DataError(
+            f"images of one batch differ in size ({names}: {sorted(shapes)}); "
+            "use data.batch_size=1 or images of one size"
+        )
+    return {
+        "A": torch.stack([s["A"] for s in samples]),
+        "B": torch.stack([s["B"] for s in samples]),
+        "name": [s["name"] for s in samples],
+    }
+
+
+def make_loader(
+    dataset: Dataset, batch_size: int, num_workers: int, sampler: Sampler[int], pin_memory: bool
+) -> DataLoader:
+    """A loader whose workers decode pairs into uint8 tensors."""
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=collate_pairs,
+        pin_memory=pin_memory,
+        persistent_workers=num_workers > 0,
+        prefetch_factor=4 if num_workers > 0 else None,
+    )
+
+
+def split_direction(batch: dict[str, Any], direction: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (input, target) of a batch: (A, B) for AtoB, (B, A) for BtoA."""
+    if direction == "AtoB":
+        return batch["A"], batch["B"]
+    if direction == "BtoA":
+        return batch["B"], batch["A"]
+    raise DataError(f"data.direction must be 'AtoB' or 'BtoA', got '{direction}'")

@@ -1,0 +1,17 @@
+"""i2i's built-in datasets, contributed through the same hook as any plugin's."""
+
+from __future__ import annotations
+
+from i2i.data.datasets import AlignedDataset, PairedFoldersDataset
+from i2i.data.synthetic import SyntheticShapesDataset
+from i2i.hookspecs import hookimpl
+
+
+@hookimpl
+def i2i_datasets() -> dict[str, type]:
+    """The aligned (A|B) format, paired A/ B/ folders and the procedural quickstart set."""
+    return {
+        "aligned": AlignedDataset,
+        "paired_folders": PairedFoldersDataset,
+        "synthetic_shapes": SyntheticShapesDataset,
+    }
