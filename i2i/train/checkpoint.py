@@ -1,0 +1,91 @@
+"""Checkpoints: safetensors weights plus a JSON sidecar, written atomically, pruned to the last K.
+
+``checkpoints/step_00001000.safetensors`` holds every tensor of the run state; the same
+metadata (i2i version, step, the resolved recipe) is stored in the file's header and, for
+people and tools, in ``step_00001000.json`` beside it. Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save
+from torch import Tensor
+
+from i2i import __version__
+from i2i.errors import CheckpointError
+
+META_KEY = "i2i"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp makes 0600; give it a normal file's mode
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(payload)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def checkpoint_path(folder: Path, step: int) -> Path:
+    """Where the checkpoint of ``step`` lives."""
+    return folder / f"step_{step:08d}.safetensors"
+
+
+def save_checkpoint(
+    folder: Path, tensors: dict[str, Tensor], meta: dict[str, Any], keep: int
+) -> Path:
+    """Write one checkpoint (weights, then sidecar) and delete all but the newest ``keep``."""
+    meta = {"i2i_version": __version__, **meta}
+    path = checkpoint_path(folder, int(meta["step"]))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, save(tensors, metadata={META_KEY: json.dumps(meta)}))
+        _atomic_write(path.with_suffix(".json"), json.dumps(meta, indent=2).encode())
+    except OSError as error:
+        raise CheckpointError(
+            f"cannot write checkpoint '{path}': {error.strerror or error}; "
+            "free disk space or fix the run directory's permissions "
+            "(earlier checkpoints are intact)"
+        ) from None
+    for old in list_checkpoints(folder)[:-keep]:
+        old.unlink(missing_ok=True)
+        old.with_suffix(".json").unlink(missing_ok=True)
+    return path
+
+
+def list_checkpoints(folder: Path) -> list[Path]:
+    """Complete checkpoints in ``folder`` (weights and sidecar present), oldest first."""
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.glob("step_*.safetensors") if p.with_suffix(".json").is_file()]
+    return sorted(found)
+
+
+def load_checkpoint(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Read a checkpoint's tensors and metadata."""
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint '{path}' not found")
+    try:
+        tensors = load_file(str(path))
+        with safe_open(str(path), "pt") as handle:
+            header = handle.metadata() or {}
+        meta = json.loads(header[META_KEY])
+    except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as error:
+        raise CheckpointError(
+            f"'{path}' is not a readable i2i checkpoint ({type(error).__name__}: {error})"
+        ) from None
+    return tensors, meta

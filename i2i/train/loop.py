@@ -1,0 +1,199 @@
+"""The training run: from a checked recipe to samples, metrics and checkpoints on disk.
+
+:func:`prepare` builds every component (so a bad recipe fails before anything is written);
+:func:`fit` then trains. A :class:`Run` holds all of it, with the mutable part in one
+:class:`~i2i.train.state.RunState`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from i2i.config.load import recipe_to_dict, recipe_to_yaml
+from i2i.config.schema import Recipe
+from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
+from i2i.data.loader import EpochSampler, make_loader, split_direction
+from i2i.errors import RecipeError
+from i2i.interfaces import PairedDataset
+from i2i.registry import Registry
+from i2i.train.build import Models, build_dataset, build_models
+from i2i.train.checkpoint import save_checkpoint
+from i2i.train.preview import Preview
+from i2i.train.records import MetricsLog, WindowMeter
+from i2i.train.schedule import lr_multiplier, set_lr
+from i2i.train.state import RunState
+from i2i.train.step import train_step
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def resolve_device(name: str) -> torch.device:
+    """'auto' → CUDA when available, else CPU; anything else as torch names it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise RecipeError(
+            f"train.device: '{name}' is not a device; use auto, cpu or cuda"
+        ) from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RecipeError("train.device: CUDA is not available here; use train.device=cpu")
+    return device
+
+
+@dataclass
+class Run:
+    """A prepared run: recipe, components, data and state."""
+
+    recipe: Recipe
+    run_dir: Path
+    device: torch.device
+    models: Models
+    state: RunState
+    train_set: PairedDataset
+    preview: Preview
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Iterations per epoch."""
+        return math.ceil(len(self.train_set) / self.recipe.data.batch_size)
+
+    @property
+    def total_steps(self) -> int:
+        """Iterations the run will make: the epoch schedule, capped by ``train.max_steps``."""
+        train = self.recipe.train
+        scheduled = (train.epochs + train.epochs_decay) * self.steps_per_epoch
+        return scheduled if train.max_steps is None else min(scheduled, train.max_steps)
+
+
+def prepare(recipe: Recipe, run_dir: Path, registry: Registry) -> Run:
+    """Seed, build and check everything the recipe names; writes nothing."""
+    seed_everything(recipe.seed)
+    device = resolve_device(recipe.train.device)
+    models = build_models(recipe, registry).to(device)
+    train_set = build_dataset(recipe, registry, recipe.data.train_split)
+    held_out = recipe.data.val_split
+    val_set = build_dataset(recipe, registry, held_out) if held_out else train_set
+    if len(train_set) == 0:
+        raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
+    optim = recipe.train.optimizer
+    betas = (optim.betas[0], optim.betas[1])
+    optimizer_g = torch.optim.Adam(models.generator.parameters(), lr=optim.lr, betas=betas)
+    optimizer_d = None
+    if models.discriminator is not None:
+        optimizer_d = torch.optim.Adam(models.discriminator.parameters(), lr=optim.lr, betas=betas)
+    state = RunState(models.generator, models.discriminator, optimizer_g, optimizer_d)
+    preview = Preview(
+        val_set,
+        recipe.log.val_images,
+        recipe.data.direction,
+        recipe.data.crop_size,
+        (recipe.model.in_channels, recipe.model.out_channels),
+        device,
+        recipe.seed,
+    )
+    return Run(recipe, run_dir, device, models, state, train_set, preview)
+
+
+def fit(run: Run) -> Path:
+    """Train until ``run.total_steps``; returns the last checkpoint's path."""
+    recipe, state, models = run.recipe, run.state, run.models
+    run.run_dir.mkdir(parents=True, exist_ok=True)
+    (run.run_dir / "config.yaml").write_text(recipe_to_yaml(recipe))
+    data = recipe.data
+    sampler = EpochSampler(len(run.train_set), recipe.seed)
+    loader = make_loader(
+        run.train_set,
+        data.batch_size,
+        data.num_workers,
+        sampler,
+        pin_memory=run.device.type == "cuda",
+    )
+    augment = PairedAugmentation(data.load_size, data.crop_size, data.flip).to(run.device)
+    optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
+    metrics = MetricsLog(run.run_dir / "metrics.jsonl")
+    meter = WindowMeter()
+    total = run.total_steps
+
+    def show(step: int) -> None:
+        grid = run.run_dir / "samples" / f"step_{step:08d}.png"
+        metrics.write(
+            step, **{"val/l1": run.preview.run(models.generator, recipe.log.sample_mode, grid)}
+        )
+
+    def checkpoint() -> Path:
+        tensors, meta = state.to_tensors()
+        meta["recipe"] = recipe_to_dict(recipe)
+        return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
+
+    show(state.step)
+    last = None
+    progress = tqdm(
+        total=total,
+        initial=state.step,
+        disable=not recipe.log.progress,
+        unit="it",
+        dynamic_ncols=True,
+        desc=run.run_dir.name,
+        mininterval=0.5 if sys.stderr.isatty() else 30.0,
+    )  # keep CI logs short
+    started = time.perf_counter()
+    try:
+        while state.step < total:
+            lr = recipe.train.optimizer.lr * lr_multiplier(
+                state.epoch + 1, recipe.train.epochs, recipe.train.epochs_decay
+            )
+            set_lr(optimizers, lr)
+            sampler.set_epoch(state.epoch, start=state.position)
+            for batch in loader:
+                input, target = split_direction(batch, data.direction)
+                input = to_signed_unit(input.to(run.device, non_blocking=True))
+                target = to_signed_unit(target.to(run.device, non_blocking=True))
+                input, target = augment(input, target)
+                input = match_channels(input, recipe.model.in_channels)
+                target = match_channels(target, recipe.model.out_channels)
+                losses = train_step(models, state.optimizer_g, state.optimizer_d, input, target)
+                state.step += 1
+                state.position += input.shape[0]
+                meter.add(losses, input.shape[0])
+                progress.update()
+                if state.step % recipe.log.every == 0 or state.step == total:
+                    values = meter.report()
+                    metrics.write(state.step, epoch=state.epoch + 1, lr=lr, **values)
+                    progress.set_postfix(
+                        {
+                            k.removeprefix("loss/"): f"{v:.3g}"
+                            for k, v in values.items()
+                            if k.startswith("loss/")
+                        }
+                    )
+                if state.step % recipe.log.sample_every == 0 and state.step < total:
+                    show(state.step)
+                if state.step % recipe.checkpoint.every == 0 and state.step < total:
+                    last = checkpoint()
+                if state.step >= total:
+                    break
+            else:
+                state.epoch, state.position = state.epoch + 1, 0
+        show(state.step)
+        last = checkpoint()
+        metrics.write(state.step, elapsed_s=round(time.perf_counter() - started, 3))
+    finally:
+        progress.close()
+        metrics.close()
+    return last

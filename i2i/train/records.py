@@ -1,0 +1,83 @@
+"""What a run writes as it goes: ``metrics.jsonl`` lines and sample grids."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import Tensor
+
+from i2i.data.augment import match_channels, to_uint8
+
+
+class MetricsLog:
+    """Appends one JSON object per line; each line carries ``step`` and wall ``time``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stream = path.open("a", buffering=1)
+
+    def write(self, step: int, **values: Any) -> None:
+        """Append a line for ``step``; floats are rounded to 6 significant digits."""
+        record = {"step": step, "time": round(time.time(), 3)}
+        for key, value in values.items():
+            value = value.item() if torch.is_tensor(value) else value
+            record[key] = float(f"{value:.6g}") if isinstance(value, float) else value
+        self._stream.write(json.dumps(record) + "\n")
+
+    def close(self) -> None:
+        """Flush and close the file."""
+        self._stream.close()
+
+
+class WindowMeter:
+    """Means of the losses since the last report, and the iteration rate over that window.
+
+    Losses stay on the device as tensors until reported, so logging costs no sync per step.
+    """
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new window."""
+        self.sums: dict[str, Tensor] = {}
+        self.steps, self.images, self.started = 0, 0, time.perf_counter()
+
+    def add(self, losses: dict[str, Tensor], images: int) -> None:
+        """Count one iteration over ``images`` pairs."""
+        for key, value in losses.items():
+            self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
+        self.steps += 1
+        self.images += images
+
+    def report(self) -> dict[str, float]:
+        """Window means (``loss/<name>``) and throughput; then starts a new window."""
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        values = {f"loss/{key}": (total / self.steps).item() for key, total in self.sums.items()}
+        values["it_per_s"] = self.steps / elapsed
+        values["img_per_s"] = self.images / elapsed
+        self.reset()
+        return values
+
+
+def save_grid(path: Path, rows: list[tuple[Tensor, Tensor, Tensor]]) -> None:
+    """Save ``input | output | target`` rows (float ``[-1, 1]``, ``(C, H, W)``) as one PNG."""
+    lines = []
+    for images in rows:
+        as_rgb = [match_channels(image.unsqueeze(0), 3)[0] for image in images]
+        lines.append(torch.cat([to_uint8(image).cpu() for image in as_rgb], dim=2))
+    grid = torch.cat(lines, dim=1).permute(1, 2, 0).numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.ascontiguousarray(grid)).save(path)
+
+
+def is_finite(values: dict[str, float]) -> bool:
+    """True when no reported value is NaN or infinite."""
+    return all(math.isfinite(v) for v in values.values())

@@ -1,0 +1,32 @@
+"""Choosing and preparing a run directory without touching an earlier run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from i2i.errors import RecipeError
+
+RUN_MARKERS = ("config.yaml", "metrics.jsonl", "checkpoints")
+
+
+def holds_run(folder: Path) -> bool:
+    """True when ``folder`` already holds (part of) a run."""
+    return any((folder / marker).exists() for marker in RUN_MARKERS)
+
+
+def choose_run_dir(requested: str | None, recipe_path: str | Path | None) -> Path:
+    """The requested ``run.dir`` unless it holds a run; else a fresh ``runs/<recipe>[-N]``."""
+    if requested:
+        folder = Path(requested).expanduser()
+        if holds_run(folder):
+            raise RecipeError(
+                f"run.dir '{folder}' already holds a run; pick a new run.dir=... "
+                "(nothing in it was changed)"
+            )
+        return folder
+    stem = Path(recipe_path).stem if recipe_path else "run"
+    candidate, number = Path("runs") / stem, 1
+    while holds_run(candidate):
+        number += 1
+        candidate = Path("runs") / f"{stem}-{number}"
+    return candidate

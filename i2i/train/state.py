@@ -1,0 +1,89 @@
+"""All of a run's mutable state in one object: networks, optimisers and position.
+
+Saving a :class:`RunState` and loading it back is all that exact resume needs beyond the
+recipe (learning rates and the epoch order are recomputed from step, epoch and seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from i2i.errors import CheckpointError
+
+
+@dataclass
+class RunState:
+    """Networks, their optimisers, and how far the run has come.
+
+    Attributes:
+        step: iterations completed.
+        epoch: 0-based index of the epoch in progress.
+        position: samples of that epoch already consumed (this process's share).
+    """
+
+    generator: nn.Module
+    discriminator: nn.Module | None
+    optimizer_g: Optimizer
+    optimizer_d: Optimizer | None
+    step: int = 0
+    epoch: int = 0
+    position: int = 0
+
+    def _parts(self) -> dict[str, Any]:
+        return {
+            "generator": self.generator,
+            "discriminator": self.discriminator,
+            "optimizer_g": self.optimizer_g,
+            "optimizer_d": self.optimizer_d,
+        }
+
+    def to_tensors(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """Flatten into ``{name: tensor}`` (for safetensors) and JSON-able metadata."""
+        tensors: dict[str, Tensor] = {}
+        meta: dict[str, Any] = {"step": self.step, "epoch": self.epoch, "position": self.position}
+        for part, obj in self._parts().items():
+            if obj is None:
+                continue
+            if isinstance(obj, nn.Module):
+                for key, value in obj.state_dict().items():
+                    tensors[f"{part}.{key}"] = value.detach().contiguous()
+            else:
+                state = obj.state_dict()
+                for index, slots in state["state"].items():
+                    for slot, value in slots.items():
+                        value = value if torch.is_tensor(value) else torch.tensor(value)
+                        tensors[f"{part}.state.{index}.{slot}"] = value.detach().contiguous()
+                meta[f"{part}.param_groups"] = state["param_groups"]
+        return tensors, meta
+
+    def load_tensors(self, tensors: dict[str, Tensor], meta: dict[str, Any]) -> None:
+        """Restore from :meth:`to_tensors` output; mismatching shapes or parts fail clearly."""
+        for part, obj in self._parts().items():
+            prefix = f"{part}."
+            own = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            if obj is None:
+                continue
+            try:
+                if isinstance(obj, nn.Module):
+                    obj.load_state_dict(own)
+                else:
+                    obj.load_state_dict(_optimizer_state(own, meta[f"{part}.param_groups"]))
+            except (RuntimeError, KeyError, ValueError) as error:
+                first = str(error).strip().splitlines()[0]
+                raise CheckpointError(
+                    f"checkpoint does not fit this recipe's {part}: {first}"
+                ) from None
+        self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
+
+
+def _optimizer_state(tensors: dict[str, Tensor], param_groups: list[dict[str, Any]]) -> dict:
+    state: dict[int, dict[str, Tensor]] = {}
+    for key, value in tensors.items():
+        _, index, slot = key.split(".", 2)
+        state.setdefault(int(index), {})[slot] = value
+    return {"state": state, "param_groups": param_groups}

@@ -1,0 +1,78 @@
+"""One training iteration, in the paper's order.
+
+1. ``fake = G(x)``.
+2. D step: D on (x, fake) detached and on (x, y), in two separate passes (BatchNorm
+   statistics are per pass); D's loss; Adam step on D.
+3. G step with D frozen: D on (x, fake); adversarial loss plus the weighted terms (λ·L1);
+   Adam step on G.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.optim import Optimizer
+
+from i2i.interfaces import DiscriminatorOutput, LossInputs
+from i2i.train.build import Models
+
+
+def _requires_grad(module: nn.Module, flag: bool) -> None:
+    for parameter in module.parameters():
+        parameter.requires_grad_(flag)
+
+
+def _detached(output: DiscriminatorOutput) -> DiscriminatorOutput:
+    return DiscriminatorOutput(
+        [t.detach() for t in output.logits], [[f.detach() for f in fs] for fs in output.features]
+    )
+
+
+def train_step(
+    models: Models,
+    optimizer_g: Optimizer,
+    optimizer_d: Optimizer | None,
+    input: Tensor,
+    target: Tensor,
+) -> dict[str, Tensor]:
+    """Run one iteration on a batch; returns the detached loss values by name."""
+    generator, discriminator = models.generator, models.discriminator
+    output = generator(input)
+    losses: dict[str, Tensor] = {}
+
+    def judged(image: Tensor) -> Tensor:
+        return torch.cat([input, image], dim=1) if models.conditional else image
+
+    fake_judged: DiscriminatorOutput | None = None
+    real_judged: DiscriminatorOutput | None = None
+    if discriminator is not None and models.adversarial is not None and optimizer_d is not None:
+        _requires_grad(discriminator, True)
+        optimizer_d.zero_grad(set_to_none=True)
+        fake_for_d = discriminator(judged(output.detach()))
+        real_judged = discriminator(judged(target))
+        loss_d = models.adversarial.discriminator_loss(real=real_judged, fake=fake_for_d)
+        loss_d.backward()
+        optimizer_d.step()
+        losses["d"] = loss_d.detach()
+        real_judged = _detached(real_judged)
+
+        _requires_grad(discriminator, False)  # G's step must not accumulate grads in D
+        fake_judged = discriminator(judged(output))
+        loss_g_adv = models.adversarial.generator_loss(fake_judged)
+        losses["g_adv"] = loss_g_adv.detach()
+        loss_g = models.adversarial_weight * loss_g_adv
+    else:
+        loss_g = output.new_zeros(())
+
+    inputs = LossInputs(
+        input=input, output=output, target=target, fake=fake_judged, real=real_judged
+    )
+    for label, term in models.terms.items():
+        value = term.loss(inputs)
+        losses[label] = value.detach()
+        loss_g = loss_g + term.weight * value
+    optimizer_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    optimizer_g.step()
+    losses["g"] = loss_g.detach()
+    return losses

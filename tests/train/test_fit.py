@@ -1,0 +1,103 @@
+"""Short real training runs on tiny synthetic data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from i2i.errors import RecipeError
+from i2i.plugins import default_registry
+from i2i.train.build import build_models
+from i2i.train.checkpoint import load_checkpoint
+from i2i.train.loop import fit, prepare
+from i2i.train.rundir import choose_run_dir
+
+
+def _train(recipe):
+    run = prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry())
+    last = fit(run)
+    lines = [json.loads(line) for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()]
+    return run, last, lines
+
+
+def test_training_learns_and_leaves_a_complete_run(tiny_recipe):
+    run, last, lines = _train(tiny_recipe("train.max_steps=60"))
+    held_out = [line["val/l1"] for line in lines if "val/l1" in line]
+    assert held_out[-1] < 0.7 * held_out[0], held_out
+    train_l1 = [line["loss/l1"] for line in lines if "loss/l1" in line]
+    assert train_l1[-1] < train_l1[0]
+    assert {"loss/d", "loss/g_adv", "loss/g", "lr", "it_per_s", "epoch"} <= set(lines[1])
+    assert (run.run_dir / "config.yaml").is_file()
+    assert sorted(p.name for p in (run.run_dir / "samples").glob("*.png")) == [
+        "step_00000000.png",
+        "step_00000020.png",
+        "step_00000040.png",
+        "step_00000060.png",
+    ]
+    tensors, meta = load_checkpoint(last)
+    assert meta["step"] == 60 and meta["recipe"]["train"]["max_steps"] == 60
+    assert any(k.startswith("optimizer_d.state.") for k in tensors)
+    assert set(run.models.generator.state_dict()) == {
+        k.removeprefix("generator.") for k in tensors if k.startswith("generator.")
+    }
+
+
+def test_same_seed_same_weights(tiny_recipe, tmp_path):
+    first, _, _ = _train(tiny_recipe("train.max_steps=6", f"run.dir={tmp_path / 'a'}"))
+    second, _, _ = _train(tiny_recipe("train.max_steps=6", f"run.dir={tmp_path / 'b'}"))
+    for a, b in zip(first.models.generator.parameters(), second.models.generator.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_l1_only_ablation_trains_no_discriminator(tiny_recipe):
+    run, _, lines = _train(tiny_recipe("train.max_steps=4", "loss.adversarial.weight=0"))
+    assert run.models.discriminator is None and run.state.optimizer_d is None
+    assert "loss/d" not in lines[1] and "loss/l1" in lines[1]
+
+
+def test_encoder_decoder_and_unconditional_d(tiny_recipe):
+    recipe = tiny_recipe(
+        "model.generator.name=encoder_decoder", "model.conditional=false", "train.max_steps=2"
+    )
+    run, _, _ = _train(recipe)
+    assert run.models.generator.skip_connections is False
+    assert run.models.discriminator.in_channels == 3
+
+
+def test_lsgan_and_pixelgan(tiny_recipe):
+    recipe = tiny_recipe(
+        "loss.adversarial.name=lsgan",
+        "model.discriminator.name=pixelgan",
+        "~model.discriminator.n_layers",
+        "train.max_steps=2",
+    )
+    run, _, lines = _train(recipe)
+    assert type(run.models.adversarial).__name__ == "LSGANLoss"
+    assert [line["loss/d"] > 0 for line in lines if "loss/d" in line] == [True]
+
+
+def test_generator_size_rule_is_checked_before_training(tiny_recipe):
+    recipe = tiny_recipe("model.generator.depth=8")
+    with pytest.raises(RecipeError, match="divisible by 256, but data.crop_size is 32"):
+        build_models(recipe, default_registry())
+
+
+def test_adversarial_objective_cannot_be_a_term(tiny_recipe):
+    with pytest.raises(RecipeError, match="loss.terms.gan: 'vanilla' is not a generator loss"):
+        build_models(tiny_recipe("loss.terms.gan.name=vanilla"), default_registry())
+
+
+def test_existing_run_is_never_overwritten(tiny_recipe, tmp_path):
+    _train(tiny_recipe("train.max_steps=1"))
+    with pytest.raises(RecipeError, match="already holds a run"):
+        choose_run_dir(str(tmp_path / "run"), None)
+
+
+def test_default_run_dirs_count_up(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    first = choose_run_dir(None, "recipes/maps.yaml")
+    first.mkdir(parents=True)
+    (first / "config.yaml").write_text("")
+    assert str(first) == "runs/maps" and str(choose_run_dir(None, "maps.yaml")) == "runs/maps-2"
