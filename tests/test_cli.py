@@ -1,0 +1,115 @@
+"""The command line: one-line errors with non-zero exit, listings, a real run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from i2i import __version__
+from i2i.cli import main
+from tests.conftest import TINY_OVERRIDES
+
+ROOT = Path(__file__).parents[1]
+
+
+def _i2i(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "i2i", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+def test_misspelled_key_is_one_line_and_exit_2():
+    result = _i2i("run", str(ROOT / "recipes" / "pix2pix_maps.yaml"), "trian.max_steps=5")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "i2i: error: override 'trian.max_steps=5': unknown key 'trian.max_steps'. "
+        "Did you mean 'train.max_steps'?"
+    ]
+
+
+def test_unknown_component_is_one_line(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        [
+            "run",
+            str(ROOT / "recipes" / "quickstart.yaml"),
+            "model.generator.name=unett",
+            f"run.dir={tmp_path / 'r'}",
+        ],
+    )
+    assert result.exit_code == 2
+    assert "Did you mean 'unet'?" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "r").exists()  # nothing written for a recipe that failed its checks
+
+
+def test_missing_data_is_one_line(tmp_path):
+    result = CliRunner().invoke(
+        main,
+        ["run", str(ROOT / "recipes" / "pix2pix_maps.yaml"), f"data.root={tmp_path / 'nowhere'}"],
+    )
+    assert result.exit_code == 2
+    assert "nowhere/train' does not exist" in result.output
+
+
+def test_corrupt_image_in_a_worker_is_one_line(tmp_path):
+    (tmp_path / "data" / "train").mkdir(parents=True)
+    (tmp_path / "data" / "train" / "1.jpg").write_bytes(b"garbage")
+    overrides = [
+        o for o in TINY_OVERRIDES if not o.startswith(("data.dataset", "data.num_workers"))
+    ]
+    result = _i2i(
+        "run",
+        str(ROOT / "recipes" / "quickstart.yaml"),
+        *overrides,
+        "data.dataset.name=aligned",
+        "~data.dataset.size",
+        "~data.dataset.length",
+        f"data.root={tmp_path / 'data'}",
+        "data.val_split=null",
+        "data.num_workers=1",
+        f"run.dir={tmp_path / 'run'}",
+        "data.batch_size=1",
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "cannot decode image" in lines[0] and "1.jpg" in lines[0]
+
+
+def test_plugins_lists_components_with_their_plugin():
+    output = CliRunner().invoke(main, ["plugins"]).output
+    rows = {tuple(line.split()[:3]) for line in output.splitlines()}
+    assert ("generator", "unet", "pix2pix") in rows
+    assert ("generator", "encoder_decoder", "pix2pix") in rows
+    assert ("discriminator", "patchgan", "pix2pix") in rows
+    assert ("dataset", "aligned", "i2i-data") in rows
+    filtered = CliRunner().invoke(main, ["plugins", "--kind", "loss"]).output
+    assert "vanilla" in filtered and "patchgan" not in filtered
+
+
+def test_version_and_config_show():
+    assert __version__ in CliRunner().invoke(main, ["--version"]).output
+    shown = CliRunner().invoke(
+        main, ["config", "show", str(ROOT / "recipes" / "pix2pix_maps.yaml"), "data.direction=BtoA"]
+    )
+    assert shown.exit_code == 0 and "direction: BtoA" in shown.output
+
+
+@pytest.mark.slow
+def test_run_writes_a_run_directory(tmp_path):
+    result = _i2i(
+        "run",
+        str(ROOT / "recipes" / "quickstart.yaml"),
+        *TINY_OVERRIDES,
+        "train.max_steps=3",
+        f"run.dir={tmp_path / 'run'}",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    run = tmp_path / "run"
+    assert (run / "config.yaml").is_file() and (run / "metrics.jsonl").is_file()
+    assert list((run / "checkpoints").glob("*.safetensors"))
+    assert list((run / "samples").glob("*.png"))
