@@ -142,3 +142,16 @@ def config_show(recipe: str, overrides: tuple[str, ...]) -> None:
     from i2i.config import load_recipe, recipe_to_yaml
 
     click.echo(recipe_to_yaml(load_recipe(recipe, overrides)), nl=False)
+
+
+@config.command("reference")
+def config_reference() -> None:
+    """Print the config reference (every key, type, default, meaning) as Markdown.
+
+    \b
+    Example:
+      i2i config reference > docs/config-reference.md
+    """
+    from i2i.config.reference import config_reference as render
+
+    click.echo(render(), nl=False)

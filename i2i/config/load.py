@@ -78,10 +78,22 @@ def _delete(config: DictConfig, key: str, item: str) -> None:
         ) from None
 
 
+def _replaces_component(config: DictConfig, override: DictConfig, key: str) -> bool:
+    """True when a mapping is assigned to a component node: it replaces the node, not merges."""
+    value = OmegaConf.select(override, key)
+    current = OmegaConf.select(config, key, default=None)
+    return (
+        isinstance(value, DictConfig)
+        and isinstance(current, DictConfig)
+        and OmegaConf.get_type(current) is dict  # a free-form node, not a schema section
+    )
+
+
 def merge_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> DictConfig:
     """Merge the schema, the recipe file (if any) and overrides, validating each.
 
-    An override is ``key=value``, or ``~key`` to remove a component argument.
+    An override is ``key=value``, or ``~key`` to remove a component argument. A mapping
+    assigned to a component node (``model.discriminator={name: pixelgan}``) replaces it.
     """
     config = OmegaConf.structured(Recipe)
     if path is not None:
@@ -96,7 +108,10 @@ def merge_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> Dict
             continue
         key, override = _parse_override(item)
         try:
-            config = OmegaConf.merge(config, override)
+            if _replaces_component(config, override, key):
+                OmegaConf.update(config, key, OmegaConf.select(override, key), merge=False)
+            else:
+                config = OmegaConf.merge(config, override)
         except OmegaConfBaseException as error:
             raise _explain(error, key, f"override '{item}'") from None
     return config  # type: ignore[return-value]

@@ -119,3 +119,18 @@ def test_tilde_removes_a_component_argument():
         load_recipe(None, ["~model.discriminator.ndf"])
     with pytest.raises(RecipeError, match="part of the recipe schema"):
         load_recipe(None, ["~train.max_steps"])
+
+
+def test_mapping_replaces_a_component_but_merges_into_a_section():
+    recipe = load_recipe(
+        None,
+        [
+            "model.discriminator.n_layers=2",
+            "model.discriminator={name: tiny}",
+            "train={max_steps: 3}",
+            "train.epochs=7",
+        ],
+    )
+    assert recipe.model.discriminator == {"name": "tiny"}
+    assert recipe.train.max_steps == 3 and recipe.train.epochs == 7
+    assert recipe.train.optimizer.lr == 2e-4  # the section kept its other keys
