@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save
+from safetensors.torch import load_file, save_file
 from torch import Tensor
 
 from i2i import __version__
@@ -25,19 +26,26 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
-def _atomic_write(path: Path, payload: bytes) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
+    """Have ``write`` fill a temporary file beside ``path``, fsync it, then rename it over ``path``.
+
+    A crash at any point leaves either the old file or the new one, never a partial one.
+    """
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(handle, 0o666 & ~_UMASK)  # mkstemp makes 0600; give it a normal file's mode
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-            stream.flush()
+        os.close(handle)
+        write(temporary)
+        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; give it a normal file's mode
+        with open(temporary, "rb+") as stream:
             os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write_bytes(payload: bytes) -> Callable[[str], None]:
+    return lambda name: Path(name).write_bytes(payload)
 
 
 def checkpoint_path(folder: Path, step: int) -> Path:
@@ -53,8 +61,11 @@ def save_checkpoint(
     path = checkpoint_path(folder, int(meta["step"]))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _atomic_write(path, save(tensors, metadata={META_KEY: json.dumps(meta)}))
-        _atomic_write(path.with_suffix(".json"), json.dumps(meta, indent=2).encode())
+        # Straight to the file: serialising to bytes first would double peak memory.
+        _atomic_write(
+            path, lambda name: save_file(tensors, name, metadata={META_KEY: json.dumps(meta)})
+        )
+        _atomic_write(path.with_suffix(".json"), _write_bytes(json.dumps(meta, indent=2).encode()))
     except OSError as error:
         raise CheckpointError(
             f"cannot write checkpoint '{path}': {error.strerror or error}; "
