@@ -40,7 +40,9 @@ def test_discriminator_contract(name):
 @pytest.mark.parametrize("name", REGISTRY.names("loss"))
 def test_loss_contract(name):
     loss = REGISTRY.build("loss", {"name": name})
-    verdict = DiscriminatorOutput([torch.randn(2, 1, 4, 4, requires_grad=True)], [[]])
+    logits = torch.randn(2, 1, 4, 4, requires_grad=True)
+    verdict = DiscriminatorOutput([logits], [[torch.randn(2, 8, 4, 4, requires_grad=True)]])
+    real = DiscriminatorOutput([logits.detach()], [[torch.randn(2, 8, 4, 4)]])
     if isinstance(loss, AdversarialLoss):
         values = [loss.discriminator_loss(real=verdict, fake=verdict), loss.generator_loss(verdict)]
     else:
@@ -53,7 +55,7 @@ def test_loss_contract(name):
                     output=image,
                     target=torch.zeros_like(image),
                     fake=verdict,
-                    real=verdict,
+                    real=real,
                 )
             )
         ]
