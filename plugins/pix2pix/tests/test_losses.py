@@ -6,9 +6,9 @@ import math
 
 import pytest
 import torch
-from i2i_pix2pix import L1Loss, LSGANLoss, VanillaGANLoss
 
 from i2i.interfaces import DiscriminatorOutput, LossInputs
+from i2i_pix2pix import L1Loss, LSGANLoss, VanillaGANLoss
 
 
 def _out(*values: float) -> DiscriminatorOutput:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from i2i_pix2pix import PatchGANDiscriminator, PixelGANDiscriminator
 from torch import nn
 
 from i2i.interfaces import DiscriminatorOutput
+from i2i_pix2pix import PatchGANDiscriminator, PixelGANDiscriminator
 
 # Key names and shapes of the official basic PatchGAN (n_layers 3, ndf 64, batch norm).
 OFFICIAL_KEYS = {

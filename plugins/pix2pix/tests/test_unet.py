@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from i2i_pix2pix import UNetGenerator, encoder_decoder
 from torch import nn
+
+from i2i_pix2pix import UNetGenerator, encoder_decoder
 
 
 def _count(module: nn.Module) -> int:
