@@ -27,6 +27,7 @@ from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
 from i2i.train.build import Models, build_dataset, build_models
 from i2i.train.checkpoint import save_checkpoint
+from i2i.train.plot import plot_losses
 from i2i.train.preview import Preview
 from i2i.train.records import MetricsLog, WindowMeter
 from i2i.train.schedule import lr_multiplier, set_lr
@@ -135,6 +136,7 @@ def fit(run: Run) -> Path:
         metrics.write(
             step, **{"val/l1": run.preview.run(models.generator, recipe.log.sample_mode, grid)}
         )
+        plot_losses(metrics.path, run.run_dir / "losses.png")
 
     def checkpoint() -> Path:
         tensors, meta = state.to_tensors()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+from PIL import Image
 
 from i2i.errors import RecipeError
 from i2i.plugins import default_registry
@@ -30,6 +31,8 @@ def test_training_learns_and_leaves_a_complete_run(tiny_recipe):
     assert train_l1[-1] < train_l1[0]
     assert {"loss/d", "loss/g_adv", "loss/g", "lr", "it_per_s", "epoch"} <= set(lines[1])
     assert (run.run_dir / "config.yaml").is_file()
+    with Image.open(run.run_dir / "losses.png") as plot:
+        assert plot.width >= 360 and plot.height >= 200
     assert sorted(p.name for p in (run.run_dir / "samples").glob("*.png")) == [
         "step_00000000.png",
         "step_00000020.png",

@@ -1,0 +1,40 @@
+"""The docs keep up with the code: every hook, every shipped recipe."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+from i2i import hookspecs
+
+DOCS = Path(__file__).parents[1] / "docs"
+
+
+def test_every_hook_is_in_the_plugin_guide():
+    guide = (DOCS / "plugins.md").read_text()
+    hooks = [
+        name
+        for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+        if name.startswith("i2i_")
+    ]
+    assert hooks and all(f"`{hook}()`" in guide for hook in hooks)
+
+
+def test_every_hook_has_a_docstring():
+    for name, function in inspect.getmembers(hookspecs, inspect.isfunction):
+        if name.startswith("i2i_"):
+            assert inspect.getdoc(function), name
+
+
+def test_every_recipe_is_in_the_recipe_guide():
+    guide = (DOCS / "recipes.md").read_text()
+    for recipe in (Path(__file__).parents[1] / "recipes").glob("*.yaml"):
+        assert f"`recipes/{recipe.name}`" in guide, recipe.name
+
+
+def test_cli_reference_is_current():
+    from i2i.clidoc import cli_reference
+
+    assert (DOCS / "cli.md").read_text() == cli_reference(), (
+        "docs/cli.md is stale: run `python -m i2i.clidoc > docs/cli.md`"
+    )
