@@ -125,7 +125,13 @@ def plugins(kind: str | None, pattern: str) -> None:
 
 @main.group()
 def config() -> None:
-    """Inspect recipes."""
+    """Inspect recipes and the keys they may set.
+
+    \b
+    Examples:
+      i2i config show recipes/quickstart.yaml train.max_steps=50
+      i2i config reference > docs/config-reference.md
+    """
 
 
 @config.command("show")

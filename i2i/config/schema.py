@@ -116,6 +116,8 @@ class LogConfig:
     """'paper': G as at train time (dropout on, batch statistics); 'eval': eval mode."""
     progress: bool = True
     """Show a progress bar."""
+    tensorboard: bool = False
+    """Mirror metrics as TensorBoard scalars in <run.dir>/tensorboard (needs i2i[tensorboard])."""
 
 
 @dataclass

@@ -29,7 +29,12 @@ from i2i.train.build import Models, build_dataset, build_models
 from i2i.train.checkpoint import save_checkpoint
 from i2i.train.plot import plot_losses
 from i2i.train.preview import Preview
-from i2i.train.records import MetricsLog, WindowMeter
+from i2i.train.records import (
+    MetricsLog,
+    WindowMeter,
+    require_tensorboard,
+    tensorboard_writer,
+)
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.state import RunState
 from i2i.train.step import train_step
@@ -86,6 +91,8 @@ def prepare(recipe: Recipe, run_dir: Path, registry: Registry) -> Run:
     """Seed, build and check everything the recipe names; writes nothing."""
     seed_everything(recipe.seed)
     device = resolve_device(recipe.train.device)
+    if recipe.log.tensorboard:
+        require_tensorboard()
     models = build_models(recipe, registry).to(device)
     train_set = build_dataset(recipe, registry, recipe.data.train_split)
     held_out = recipe.data.val_split
@@ -127,7 +134,8 @@ def fit(run: Run) -> Path:
     )
     augment = PairedAugmentation(data.load_size, data.crop_size, data.flip).to(run.device)
     optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
-    metrics = MetricsLog(run.run_dir / "metrics.jsonl")
+    board = tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard else None
+    metrics = MetricsLog(run.run_dir / "metrics.jsonl", board)
     meter = WindowMeter()
     total = run.total_steps
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import time
@@ -14,13 +15,34 @@ from PIL import Image
 from torch import Tensor
 
 from i2i.data.augment import match_channels, to_uint8
+from i2i.errors import RecipeError
+
+
+def require_tensorboard() -> None:
+    """Fail on one line, before anything is written, when tensorboard is not installed."""
+    if importlib.util.find_spec("tensorboard") is None:
+        raise RecipeError(
+            "log.tensorboard: the tensorboard package is not installed; "
+            "pip install 'i2i[tensorboard]' or set log.tensorboard=false"
+        )
+
+
+def tensorboard_writer(folder: Path) -> Any:
+    """A TensorBoard ``SummaryWriter`` writing into ``folder``."""
+    require_tensorboard()
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter(log_dir=str(folder))
 
 
 class MetricsLog:
-    """Appends one JSON object per line; each line carries ``step`` and wall ``time``."""
+    """Appends one JSON object per line; each line carries ``step`` and wall ``time``.
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    With a TensorBoard writer, every numeric value is also written as a scalar.
+    """
+
+    def __init__(self, path: Path, board: Any = None) -> None:
+        self.path, self.board = path, board
         self._stream = path.open("a", buffering=1)
 
     def write(self, step: int, **values: Any) -> None:
@@ -30,10 +52,16 @@ class MetricsLog:
             value = value.item() if torch.is_tensor(value) else value
             record[key] = float(f"{value:.6g}") if isinstance(value, float) else value
         self._stream.write(json.dumps(record) + "\n")
+        if self.board is not None:
+            for key, value in record.items():
+                if key not in ("step", "time") and isinstance(value, (int, float)):
+                    self.board.add_scalar(key, value, step)
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file (and the TensorBoard writer)."""
         self._stream.close()
+        if self.board is not None:
+            self.board.close()
 
 
 class WindowMeter:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -104,3 +105,29 @@ def test_default_run_dirs_count_up(tmp_path, monkeypatch):
     first.mkdir(parents=True)
     (first / "config.yaml").write_text("")
     assert str(first) == "runs/maps" and str(choose_run_dir(None, "maps.yaml")) == "runs/maps-2"
+
+
+def test_tensorboard_mirrors_the_metrics(tiny_recipe):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run, _, _ = _train(tiny_recipe("train.max_steps=5", "log.tensorboard=true"))
+    events = EventAccumulator(str(run.run_dir / "tensorboard"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"loss/l1", "loss/d", "val/l1", "lr"} <= tags
+    assert [e.step for e in events.Scalars("loss/l1")] == [5]
+
+
+def test_tensorboard_missing_is_one_line_before_anything_is_written(tiny_recipe, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "tensorboard" else real(name, *a),
+    )
+    recipe = tiny_recipe("log.tensorboard=true")
+    with pytest.raises(RecipeError, match=r"pip install 'i2i\[tensorboard\]'"):
+        prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry())
+    assert not (Path(recipe.run.dir)).exists()
