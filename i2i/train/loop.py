@@ -136,7 +136,6 @@ def fit(run: Run) -> Path:
     optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
     board = tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard else None
     metrics = MetricsLog(run.run_dir / "metrics.jsonl", board)
-    meter = WindowMeter()
     total = run.total_steps
 
     def show(step: int) -> None:
@@ -152,6 +151,7 @@ def fit(run: Run) -> Path:
         return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
 
     show(state.step)
+    meter = WindowMeter()  # started after the first preview, so throughput is training alone
     last = None
     progress = tqdm(
         total=total,
@@ -160,8 +160,8 @@ def fit(run: Run) -> Path:
         unit="it",
         dynamic_ncols=True,
         desc=run.run_dir.name,
-        mininterval=0.5 if sys.stderr.isatty() else 30.0,
-    )  # keep CI logs short
+        mininterval=0.5 if sys.stderr.isatty() else 30.0,  # keep logs of non-terminals short
+    )
     started = time.perf_counter()
     try:
         while state.step < total:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -104,8 +103,3 @@ def save_grid(path: Path, rows: list[tuple[Tensor, Tensor, Tensor]]) -> None:
     grid = torch.cat(lines, dim=1).permute(1, 2, 0).numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.ascontiguousarray(grid)).save(path)
-
-
-def is_finite(values: dict[str, float]) -> bool:
-    """True when no reported value is NaN or infinite."""
-    return all(math.isfinite(v) for v in values.values())
