@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -161,3 +162,254 @@ def config_reference() -> None:
     from i2i.config.reference import config_reference as render
 
     click.echo(render(), nl=False)
+
+
+def _mode(eval_mode: bool) -> str:
+    return "eval" if eval_mode else "paper"
+
+
+@main.command()
+@click.option(
+    "--checkpoint",
+    "-c",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="i2i .safetensors, official *_net_G.pth, or exported .onnx.",
+)
+@click.option(
+    "--out",
+    "-o",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the outputs (same names as the inputs).",
+)
+@click.option(
+    "--aligned",
+    is_flag=True,
+    help="Inputs are aligned A|B files: translate the side --direction names.",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["AtoB", "BtoA"]),
+    default="AtoB",
+    show_default=True,
+    help="With --aligned: AtoB translates the left half, BtoA the right.",
+)
+@click.option(
+    "--tile",
+    type=int,
+    default=None,
+    help="Translate in overlapping TILE×TILE tiles (for images too large at once).",
+)
+@click.option(
+    "--tile-overlap",
+    type=int,
+    default=None,
+    help="Overlap of neighbouring tiles in pixels.  [default: TILE/4]",
+)
+@click.option(
+    "--batch-size",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Images (or tiles) per forward pass.",
+)
+@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+@click.option(
+    "--eval",
+    "eval_mode",
+    is_flag=True,
+    help="Eval mode (no dropout, running statistics) instead of the paper's test mode.",
+)
+@click.option("--seed", type=int, default=None, help="Seed the paper mode's dropout.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=False))
+@reports_errors
+def translate(
+    checkpoint: str,
+    out: str,
+    aligned: bool,
+    direction: str,
+    tile: int | None,
+    tile_overlap: int | None,
+    batch_size: int,
+    device: str,
+    eval_mode: bool,
+    seed: int | None,
+    progress: bool,
+    inputs: tuple[str, ...],
+) -> None:
+    """Translate INPUTS (image files or folders) into --out, each at its own size.
+
+    Any size works: inputs are padded (reflection) to the generator's size multiple and the
+    output is cropped back. By default G runs as in the paper at test time (dropout on,
+    BatchNorm on the batch's own statistics); --eval switches to eval mode.
+
+    \b
+    Examples:
+      i2i translate -c runs/quickstart/checkpoints/step_00000300.safetensors -o out photos/
+      i2i translate -c latest_net_G.pth -o out --aligned --direction AtoB datasets/maps/val
+      i2i translate -c model.onnx -o out --tile 512 mosaic.png
+    """
+    from i2i.inference.load import load_generator
+    from i2i.inference.translate import translate_files
+    from i2i.plugins import default_registry
+    from i2i.testtime import generator_mode
+
+    generator = load_generator(checkpoint, default_registry(), device)
+    if seed is not None:
+        torch_seed(seed)
+    overlap = tile_overlap if tile_overlap is not None else (tile or 0) // 4
+    arguments = dict(
+        side=("A" if direction == "AtoB" else "B") if aligned else None,
+        tile=tile,
+        overlap=overlap,
+        batch_size=batch_size,
+        device=device,
+        progress=progress,
+    )
+    paths = [Path(p) for p in inputs]
+    if generator.module is None:
+        if not eval_mode:
+            click.echo("i2i: note: ONNX models run in eval mode", err=True)
+        written = translate_files(generator, paths, Path(out), **arguments)
+    else:
+        with generator_mode(generator.module, _mode(eval_mode)):
+            written = translate_files(generator, paths, Path(out), **arguments)
+    click.echo(f"i2i: wrote {len(written)} image(s) to {out}", err=True)
+
+
+def torch_seed(seed: int) -> None:
+    """Seed torch's generators (the paper mode's dropout)."""
+    import torch
+
+    torch.manual_seed(seed)
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@reports_errors
+def convert(source: str, target: str) -> None:
+    """Convert a foreign generator checkpoint (e.g. official *_net_G.pth) to .safetensors.
+
+    \b
+    Example:
+      i2i convert latest_net_G.pth maps_unet.safetensors
+    """
+    from i2i.inference.load import convert_to_checkpoint
+    from i2i.plugins import default_registry
+
+    written = convert_to_checkpoint(Path(source), Path(target), default_registry())
+    click.echo(f"i2i: wrote {written}", err=True)
+
+
+@main.command("eval")
+@click.option("--checkpoint", "-c", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--data",
+    "data_root",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Dataset root holding the split folder.",
+)
+@click.option("--split", default="val", show_default=True)
+@click.option(
+    "--dataset",
+    "dataset_name",
+    default="aligned",
+    show_default=True,
+    help="Dataset component: aligned, paired_folders, ...",
+)
+@click.option(
+    "--direction",
+    type=click.Choice(["AtoB", "BtoA"]),
+    default=None,
+    help="Default: the checkpoint's recipe, else AtoB.",
+)
+@click.option(
+    "--size",
+    type=int,
+    default=None,
+    help="Resize pairs to SIZE² first, as the paper's test.  [default: the recipe's "
+    "crop size, else 256]",
+)
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False))
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--eval", "eval_mode", is_flag=True, help="Eval mode instead of the paper's.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--progress/--no-progress", default=True, show_default=True)
+@reports_errors
+def evaluate_command(
+    checkpoint: str,
+    data_root: str,
+    split: str,
+    dataset_name: str,
+    direction: str | None,
+    size: int | None,
+    out: str,
+    device: str,
+    eval_mode: bool,
+    seed: int,
+    progress: bool,
+) -> None:
+    """Score a generator on a paired split: L1, PSNR, SSIM, sharpness; CSV, JSON and HTML.
+
+    \b
+    Example:
+      i2i eval -c runs/maps/checkpoints/step_00200000.safetensors --data datasets/maps -o eval/
+    """
+    from i2i.evaluation.run import evaluate
+    from i2i.inference.load import load_generator
+    from i2i.plugins import default_registry
+
+    registry = default_registry()
+    generator = load_generator(checkpoint, registry, device)
+    data = generator.recipe.get("data", {})
+    direction = direction or data.get("direction", "AtoB")
+    size = size or data.get("crop_size", 256)
+    dataset = registry.build(
+        "dataset", {"name": dataset_name}, "--dataset", root=data_root, split=split
+    )
+    torch_seed(seed)
+    info = {
+        "checkpoint": str(checkpoint),
+        "data": str(data_root),
+        "split": split,
+        "direction": direction,
+        "size": size,
+        "mode": "eval" if eval_mode or generator.module is None else "paper",
+        "seed": seed,
+    }
+    summary = evaluate(
+        generator,
+        dataset,
+        Path(out),
+        direction=direction,
+        size=size,
+        mode=_mode(eval_mode),
+        device=device,
+        info=info,
+        progress=progress,
+    )
+    means = ", ".join(f"{k} {v:.4g}" for k, v in summary["mean"].items())
+    click.echo(f"i2i: {summary['images']} images: {means}; report in {out}/index.html", err=True)
+
+
+@main.command()
+@click.option("--checkpoint", "-c", required=True, type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path(dir_okay=False))
+@reports_errors
+def export(checkpoint: str, target: str) -> None:
+    """Export a generator to ONNX (eval mode, dynamic batch and image size).
+
+    \b
+    Example:
+      i2i export -c runs/quickstart/checkpoints/step_00000300.safetensors quickstart.onnx
+    """
+    from i2i.inference.load import load_generator
+    from i2i.inference.onnx import export_onnx
+    from i2i.plugins import default_registry
+
+    written = export_onnx(load_generator(checkpoint, default_registry()), Path(target))
+    click.echo(f"i2i: wrote {written}", err=True)

@@ -58,10 +58,22 @@ def i2i_datasets() -> Factories:
     """
 
 
+@hookspec
+def i2i_weight_converters() -> Factories:
+    """Return converters of foreign generator weights: ``{name: convert(state_dict)}``.
+
+    ``convert`` receives a plain ``{key: tensor}`` state_dict read from a foreign file (read
+    with ``weights_only=True``) and returns None when it does not recognise it, else a
+    :class:`i2i.interfaces.ConvertedGenerator`: the recipe node of an equivalent registered
+    generator and the state_dict in that generator's key names.
+    """
+
+
 HOOK_KINDS: dict[str, str] = {
     "i2i_generators": "generator",
     "i2i_discriminators": "discriminator",
     "i2i_losses": "loss",
     "i2i_datasets": "dataset",
+    "i2i_weight_converters": "converter",
 }
 """Which registry kind each contributing hook fills."""

@@ -8,6 +8,7 @@ Tensor layout is ``(N, C, H, W)`` throughout; images reach models as float in ``
 - :class:`AdversarialLoss` turns discriminator outputs into the D and G adversarial losses.
 - :class:`GeneratorLoss` is any further term of G's objective (L1, feature matching, ...).
 - :class:`PairedDataset` yields aligned ``A``/``B`` image pairs as uint8 tensors.
+- :class:`ConvertedGenerator` is what a weight converter makes of a foreign checkpoint.
 """
 
 from __future__ import annotations
@@ -106,6 +107,23 @@ class GeneratorLoss(Protocol):
     def __call__(self, inputs: LossInputs) -> Tensor:
         """Return the term's (unweighted) scalar value."""
         ...
+
+
+@dataclass
+class ConvertedGenerator:
+    """Foreign generator weights made loadable: which generator to build, and its weights.
+
+    Attributes:
+        node: recipe node of the equivalent generator (``{"name": "unet", "depth": 8, ...}``).
+        state_dict: the weights under that generator's own key names.
+        in_channels: input channels of the network.
+        out_channels: output channels of the network.
+    """
+
+    node: dict
+    state_dict: dict[str, Tensor]
+    in_channels: int
+    out_channels: int
 
 
 class PairedSample(TypedDict):

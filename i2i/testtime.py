@@ -2,7 +2,7 @@
 
 The paper (and the official code) keeps G in *train* mode at test time: dropout stays on,
 supplying the noise z, and BatchNorm normalises with the batch's own statistics. Doing that
-naively would update BatchNorm's running statistics; :func:`test_time` puts them back.
+naively would update BatchNorm's running statistics; :func:`generator_mode` puts them back.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ Mode = Literal["paper", "eval"]
 
 
 @contextmanager
-def test_time(module: nn.Module, mode: Mode = "paper") -> Iterator[nn.Module]:
+def generator_mode(module: nn.Module, mode: Mode = "paper") -> Iterator[nn.Module]:
     """Run ``module`` under no_grad in ``mode``; its train flag and buffers are restored after."""
     if mode not in ("paper", "eval"):
         raise ValueError(f"test-time mode must be 'paper' or 'eval', got '{mode}'")

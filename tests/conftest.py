@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from i2i.config import load_recipe
 from i2i.config.schema import Recipe
 from i2i.plugins import reset_plugins
+from i2i.train.checkpoint import write_checkpoint
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +49,25 @@ def tiny_recipe(tmp_path: Path):
         return load_recipe(None, [*TINY_OVERRIDES, f"run.dir={tmp_path / 'run'}", *overrides])
 
     return make
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path):
+    """An i2i checkpoint of a depth-5, ngf-8 U-Net with non-trivial weights."""
+    from i2i_pix2pix import UNetGenerator
+
+    torch.manual_seed(0)
+    node = {"name": "unet", "depth": 5, "ngf": 8, "norm": "batch", "dropout": 0.5}
+    generator = UNetGenerator(**{k: v for k, v in node.items() if k != "name"})
+    with torch.no_grad():
+        for name, tensor in generator.state_dict().items():
+            if "running_var" in name:
+                tensor.uniform_(0.5, 1.5)
+            elif "running_mean" in name:
+                tensor.normal_(0, 0.1)
+    tensors = {f"generator.{k}": v.contiguous() for k, v in generator.state_dict().items()}
+    recipe = {
+        "model": {"generator": node, "in_channels": 3, "out_channels": 3},
+        "data": {"direction": "AtoB", "crop_size": 64},
+    }
+    return write_checkpoint(tmp_path / "tiny.safetensors", tensors, {"step": 1, "recipe": recipe})

@@ -53,18 +53,14 @@ def checkpoint_path(folder: Path, step: int) -> Path:
     return folder / f"step_{step:08d}.safetensors"
 
 
-def save_checkpoint(
-    folder: Path, tensors: dict[str, Tensor], meta: dict[str, Any], keep: int
-) -> Path:
-    """Write one checkpoint (weights, then sidecar) and delete all but the newest ``keep``."""
+def write_checkpoint(path: Path, tensors: dict[str, Tensor], meta: dict[str, Any]) -> Path:
+    """Write tensors to ``path`` and the metadata to its ``.json`` sidecar, each atomically."""
     meta = {"i2i_version": __version__, **meta}
-    path = checkpoint_path(folder, int(meta["step"]))
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         # Straight to the file: serialising to bytes first would double peak memory.
-        _atomic_write(
-            path, lambda name: save_file(tensors, name, metadata={META_KEY: json.dumps(meta)})
-        )
+        header = {META_KEY: json.dumps(meta)}
+        _atomic_write(path, lambda name: save_file(tensors, name, metadata=header))
         _atomic_write(path.with_suffix(".json"), _write_bytes(json.dumps(meta, indent=2).encode()))
     except OSError as error:
         raise CheckpointError(
@@ -72,6 +68,14 @@ def save_checkpoint(
             "free disk space or fix the run directory's permissions "
             "(earlier checkpoints are intact)"
         ) from None
+    return path
+
+
+def save_checkpoint(
+    folder: Path, tensors: dict[str, Tensor], meta: dict[str, Any], keep: int
+) -> Path:
+    """Write the checkpoint of ``meta["step"]`` and delete all but the newest ``keep``."""
+    path = write_checkpoint(checkpoint_path(folder, int(meta["step"])), tensors, meta)
     for old in list_checkpoints(folder)[:-keep]:
         old.unlink(missing_ok=True)
         old.with_suffix(".json").unlink(missing_ok=True)

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 from i2i.data.augment import EvalTransform, match_channels, to_signed_unit
 from i2i.data.loader import collate_pairs, split_direction
 from i2i.interfaces import PairedDataset
-from i2i.testtime import Mode, test_time
+from i2i.testtime import Mode, generator_mode
 from i2i.train.records import save_grid
 
 
@@ -44,7 +44,7 @@ class Preview:
     def run(self, generator: nn.Module, mode: Mode, grid_path: Path | None) -> float:
         """Translate the held-out inputs, optionally save a grid, return the mean L1."""
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), test_time(generator, mode):
+        with torch.random.fork_rng(devices=devices), generator_mode(generator, mode):
             torch.manual_seed(self.seed)
             outputs: list[Tensor] = [generator(x.unsqueeze(0))[0] for x in self.input]
         output = torch.stack(outputs)

@@ -1,0 +1,1 @@
+"""Measuring a generator on a paired split: per-image metrics, a summary, an HTML gallery."""

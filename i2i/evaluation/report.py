@@ -1,0 +1,53 @@
+"""Writing an evaluation: ``metrics.csv``, ``summary.json`` and a static ``index.html``."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+METRICS = ("l1", "psnr", "ssim", "sharpness")
+
+
+def write_report(out_dir: Path, rows: list[dict[str, Any]], info: dict[str, Any]) -> dict:
+    """Write the CSV, the JSON summary and the gallery page; returns the summary."""
+    with (out_dir / "metrics.csv").open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=["name", *METRICS])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"name": row["name"], **{m: f"{row[m]:.6f}" for m in METRICS}})
+    summary = {
+        **info,
+        "images": len(rows),
+        "mean": {m: sum(row[m] for row in rows) / len(rows) for m in METRICS} if rows else {},
+    }
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out_dir / "index.html").write_text(_page(rows, summary))
+    return summary
+
+
+def _page(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
+    means = " · ".join(f"{m} {v:.4g}" for m, v in summary["mean"].items())
+    lines = [
+        "<!doctype html><html><head><meta charset='utf-8'>",
+        f"<title>i2i eval: {html.escape(str(summary.get('checkpoint', '')))}</title>",
+        "<style>body{font-family:sans-serif;margin:1em}td,th{padding:4px 8px;text-align:left}"
+        "img{width:192px;image-rendering:auto}tr:nth-child(even){background:#f4f4f4}</style>",
+        "</head><body>",
+        f"<h1>{html.escape(str(summary.get('checkpoint', '')))}</h1>",
+        f"<p>{len(rows)} images · {html.escape(str(summary.get('split', '')))} · mean: {means}</p>",
+        "<table><tr><th>name</th><th>input</th><th>output</th><th>target</th>"
+        + "".join(f"<th>{m}</th>" for m in METRICS)
+        + "</tr>",
+    ]
+    for row in rows:
+        cells = "".join(
+            f"<td><img src='{html.escape(row[k])}' alt='{k}'></td>"
+            for k in ("input_image", "output_image", "target_image")
+        )
+        values = "".join(f"<td>{row[m]:.4g}</td>" for m in METRICS)
+        lines.append(f"<tr><td>{html.escape(row['name'])}</td>{cells}{values}</tr>")
+    lines.append("</table></body></html>")
+    return "\n".join(lines) + "\n"

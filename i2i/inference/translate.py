@@ -1,0 +1,176 @@
+"""Translating images of any size: reflection padding, overlapping tiles, batches, files."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import Tensor
+from tqdm import tqdm
+
+from i2i.data.augment import match_channels, to_signed_unit, to_uint8
+from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
+from i2i.errors import DataError
+from i2i.inference.load import LoadedGenerator
+
+
+def pad_to(image: Tensor, height: int, width: int) -> tuple[Tensor, tuple[int, int]]:
+    """Pad ``(N, C, H, W)`` symmetrically up to ``height × width``; returns the top-left offset.
+
+    Reflection where the image is large enough to mirror, edge replication beyond that.
+    """
+    h, w = image.shape[-2:]
+    top, left = (height - h) // 2, (width - w) // 2
+    pads = (left, width - w - left, top, height - h - top)
+    if not any(pads):
+        return image, (0, 0)
+    mode = "reflect" if max(pads[:2]) < w and max(pads[2:]) < h else "replicate"
+    return F.pad(image, pads, mode=mode), (top, left)
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return math.ceil(value / multiple) * multiple
+
+
+def translate_whole(generator: LoadedGenerator, image: Tensor) -> Tensor:
+    """Translate a batch in one pass, padded to the generator's size multiple and cropped back."""
+    h, w = image.shape[-2:]
+    multiple = generator.size_multiple
+    padded, (top, left) = pad_to(image, _round_up(h, multiple), _round_up(w, multiple))
+    return generator.run(padded)[..., top : top + h, left : left + w]
+
+
+def _starts(size: int, tile: int, stride: int) -> list[int]:
+    starts = list(range(0, size - tile, stride))
+    return [*starts, size - tile]
+
+
+def _window(tile: int, device: torch.device) -> Tensor:
+    """A 2-D raised-cosine weight, positive everywhere, so overlaps blend without seams."""
+    ramp = torch.sin(math.pi * (torch.arange(tile, device=device) + 0.5) / tile) ** 2
+    return (ramp[:, None] * ramp[None, :]).clamp_min(1e-4)
+
+
+def translate_tiled(
+    generator: LoadedGenerator, image: Tensor, tile: int, overlap: int, batch_size: int = 1
+) -> Tensor:
+    """Translate one ``(1, C, H, W)`` image tile by tile, blending overlaps with a smooth window.
+
+    The network only ever sees ``tile × tile`` inputs, so its memory is bounded by the tile
+    size; the blended output and its weights are the only image-sized buffers.
+    """
+    if tile % generator.size_multiple:
+        raise DataError(
+            f"--tile {tile} must be a multiple of the generator's size multiple "
+            f"{generator.size_multiple}"
+        )
+    if not 0 <= overlap < tile:
+        raise DataError(f"--tile-overlap {overlap} must be at least 0 and below --tile {tile}")
+    h, w = image.shape[-2:]
+    padded, (top, left) = pad_to(image, max(h, tile), max(w, tile))
+    height, width = padded.shape[-2:]
+    window = _window(tile, image.device)
+    output = image.new_zeros(1, generator.out_channels, height, width)
+    weight = image.new_zeros(1, 1, height, width)
+    corners = [
+        (y, x)
+        for y in _starts(height, tile, tile - overlap)
+        for x in _starts(width, tile, tile - overlap)
+    ]
+    for first in range(0, len(corners), batch_size):
+        group = corners[first : first + batch_size]
+        crops = torch.cat([padded[..., y : y + tile, x : x + tile] for y, x in group])
+        results = generator.run(crops)
+        for (y, x), result in zip(group, results):
+            output[..., y : y + tile, x : x + tile] += result * window
+            weight[..., y : y + tile, x : x + tile] += window
+    return (output / weight)[..., top : top + h, left : left + w]
+
+
+def expand_inputs(inputs: list[Path]) -> list[Path]:
+    """Files as given, folders as their images; a missing path or duplicate name is an error."""
+    files: list[Path] = []
+    for path in inputs:
+        if path.is_dir():
+            files += list_images(path)
+        elif path.is_file():
+            if path.suffix.lower() not in IMAGE_EXTENSIONS:
+                raise DataError(f"'{path}' is not an image ({', '.join(IMAGE_EXTENSIONS)})")
+            files.append(path)
+        else:
+            raise DataError(f"input '{path}' does not exist")
+    names: dict[str, Path] = {}
+    for path in files:
+        if path.name in names:
+            raise DataError(
+                f"two inputs are named '{path.name}' ({names[path.name]}, {path}); "
+                "outputs keep input names, so translate them into separate folders"
+            )
+        names[path.name] = path
+    return files
+
+
+def _read(path: Path, side: str | None) -> Tensor:
+    image = read_rgb(path)
+    if side is None:
+        return image
+    half = image.shape[-1] // 2
+    return image[..., :half] if side == "A" else image[..., half : 2 * half]
+
+
+def _batches(files: list[Path], side: str | None, size: int) -> Iterator[tuple[list[Path], Tensor]]:
+    """Consecutive images of one size, up to ``size`` at a time."""
+    paths: list[Path] = []
+    images: list[Tensor] = []
+    for path in files:
+        image = _read(path, side)
+        if images and (len(images) == size or image.shape != images[0].shape):
+            yield paths, torch.stack(images)
+            paths, images = [], []
+        paths.append(path)
+        images.append(image)
+    if images:
+        yield paths, torch.stack(images)
+
+
+def save_image(image: Tensor, path: Path) -> None:
+    """Save a ``(C, H, W)`` float [-1, 1] image; JPEGs at quality 95."""
+    pixels = to_uint8(match_channels(image.unsqueeze(0), 3)[0]).permute(1, 2, 0).cpu().numpy()
+    options = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
+    Image.fromarray(np.ascontiguousarray(pixels)).save(path, **options)
+
+
+def translate_files(
+    generator: LoadedGenerator,
+    inputs: list[Path],
+    out_dir: Path,
+    *,
+    side: str | None = None,
+    tile: int | None = None,
+    overlap: int = 64,
+    batch_size: int = 1,
+    device: str = "cpu",
+    progress: bool = True,
+) -> list[Path]:
+    """Translate every input image into ``out_dir`` under its own name, at its own size."""
+    files = expand_inputs(inputs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    bar = tqdm(total=len(files), unit="img", disable=not progress, desc="translate")
+    for paths, pixels in _batches(files, side, 1 if tile else batch_size):
+        image = match_channels(to_signed_unit(pixels.to(device)), generator.in_channels)
+        if tile:
+            result = translate_tiled(generator, image, tile, overlap, batch_size)
+        else:
+            result = translate_whole(generator, image)
+        for path, output in zip(paths, result):
+            save_image(output, out_dir / path.name)
+            written.append(out_dir / path.name)
+        bar.update(len(paths))
+    bar.close()
+    return written
