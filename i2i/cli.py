@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from i2i import __version__
-from i2i.errors import I2IError
+from i2i.errors import I2IError, RunInterrupted
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -33,6 +33,9 @@ def reports_errors(command: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except RunInterrupted as error:
+            click.echo(f"i2i: {error}", err=True)
+            sys.exit(130)
         except I2IError as error:
             click.echo(f"i2i: error: {_one_line(error)}", err=True)
             sys.exit(2)
@@ -92,10 +95,40 @@ def run(recipe: str, overrides: tuple[str, ...]) -> None:
     click.echo(f"i2i: done. checkpoint {last}", err=True)
 
 
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.argument("run_dir", type=click.Path(file_okay=False))
+@click.argument("overrides", nargs=-1)
+@reports_errors
+def resume(run_dir: str, overrides: tuple[str, ...]) -> None:
+    """Continue the run in RUN_DIR from its last checkpoint, exactly where it stopped.
+
+    Networks, optimisers, learning-rate schedule, epoch, position in the epoch and every
+    random generator are restored. OVERRIDES (key=value) change the recipe, e.g. to train
+    longer; metrics logged after the checkpoint by a killed run are dropped.
+
+    \b
+    Examples:
+      i2i resume runs/pix2pix_maps
+      i2i resume runs/smoke train.max_steps=400
+    """
+    from i2i.plugins import default_registry
+    from i2i.train.loop import fit
+    from i2i.train.loop import resume as resume_run
+
+    prepared = resume_run(Path(run_dir), overrides, default_registry())
+    click.echo(
+        f"i2i: resuming at step {prepared.state.step} of {prepared.total_steps} "
+        f"on {prepared.device}; run in {run_dir}",
+        err=True,
+    )
+    last = fit(prepared)
+    click.echo(f"i2i: done. checkpoint {last}", err=True)
+
+
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(["generator", "discriminator", "loss", "dataset"]),
+    type=click.Choice(["generator", "discriminator", "loss", "dataset", "converter"]),
     help="Only this kind of component.",
 )
 @click.argument("pattern", default="*")

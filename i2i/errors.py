@@ -51,3 +51,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 class ComponentBuildError(I2IError):
     """A registered component refused the arguments a recipe gave it."""
+
+
+class RunInterrupted(I2IError):
+    """SIGINT or SIGTERM stopped a run after saving a checkpoint; ``i2i resume`` continues it."""

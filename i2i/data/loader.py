@@ -70,9 +70,19 @@ def collate_pairs(samples: Sequence[PairedSample]) -> dict[str, Any]:
 
 
 def make_loader(
-    dataset: Dataset, batch_size: int, num_workers: int, sampler: Sampler[int], pin_memory: bool
+    dataset: Dataset,
+    batch_size: int,
+    num_workers: int,
+    sampler: Sampler[int],
+    pin_memory: bool,
+    seed: int = 0,
 ) -> DataLoader:
-    """A loader whose workers decode pairs into uint8 tensors."""
+    """A loader whose workers decode pairs into uint8 tensors.
+
+    It draws its workers' base seed from its own generator: drawing it from torch's global
+    one, as by default, would shift the training stream each time an epoch starts, and a
+    resumed run, starting mid-epoch, could not replay it.
+    """
     return DataLoader(
         dataset,
         batch_size=batch_size,
@@ -82,6 +92,7 @@ def make_loader(
         pin_memory=pin_memory,
         persistent_workers=num_workers > 0,
         prefetch_factor=4 if num_workers > 0 else None,
+        generator=torch.Generator().manual_seed(seed),
     )
 
 

@@ -7,10 +7,15 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
+import signal
 import sys
+import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,15 +23,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from i2i.config.load import recipe_to_dict, recipe_to_yaml
+from i2i.config.load import load_recipe, recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
 from i2i.data.loader import EpochSampler, make_loader, split_direction
-from i2i.errors import RecipeError
+from i2i.errors import CheckpointError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
 from i2i.train.build import Models, build_dataset, build_models
-from i2i.train.checkpoint import save_checkpoint
+from i2i.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from i2i.train.plot import plot_losses
 from i2i.train.preview import Preview
 from i2i.train.records import (
@@ -119,7 +124,11 @@ def prepare(recipe: Recipe, run_dir: Path, registry: Registry) -> Run:
 
 
 def fit(run: Run) -> Path:
-    """Train until ``run.total_steps``; returns the last checkpoint's path."""
+    """Train from ``run.state`` until ``run.total_steps``; returns the last checkpoint's path.
+
+    SIGINT or SIGTERM end the run after the current step, with a checkpoint
+    (:class:`RunInterrupted`); ``i2i resume`` continues it exactly.
+    """
     recipe, state, models = run.recipe, run.state, run.models
     run.run_dir.mkdir(parents=True, exist_ok=True)
     (run.run_dir / "config.yaml").write_text(recipe_to_yaml(recipe))
@@ -131,6 +140,7 @@ def fit(run: Run) -> Path:
         data.num_workers,
         sampler,
         pin_memory=run.device.type == "cuda",
+        seed=recipe.seed,
     )
     augment = PairedAugmentation(data.load_size, data.crop_size, data.flip).to(run.device)
     optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
@@ -150,7 +160,8 @@ def fit(run: Run) -> Path:
         meta["recipe"] = recipe_to_dict(recipe)
         return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
 
-    show(state.step)
+    if state.step == 0:
+        show(0)
     meter = WindowMeter()  # started after the first preview, so throughput is training alone
     last = None
     progress = tqdm(
@@ -163,8 +174,9 @@ def fit(run: Run) -> Path:
         mininterval=0.5 if sys.stderr.isatty() else 30.0,  # keep logs of non-terminals short
     )
     started = time.perf_counter()
+    stop = _StopRequests()
     try:
-        while state.step < total:
+        while state.step < total and not stop.signal:
             lr = recipe.train.optimizer.lr * lr_multiplier(
                 state.epoch + 1, recipe.train.epochs, recipe.train.epochs_decay
             )
@@ -196,14 +208,72 @@ def fit(run: Run) -> Path:
                     show(state.step)
                 if state.step % recipe.checkpoint.every == 0 and state.step < total:
                     last = checkpoint()
-                if state.step >= total:
+                if state.step >= total or stop.signal:
                     break
             else:
                 state.epoch, state.position = state.epoch + 1, 0
+        if stop.signal:
+            last = checkpoint()
+            raise RunInterrupted(
+                f"stopped by {stop.signal.name} at step {state.step}; checkpoint {last} saved; "
+                f"continue with: i2i resume {run.run_dir}"
+            )
         show(state.step)
         last = checkpoint()
         metrics.write(state.step, elapsed_s=round(time.perf_counter() - started, 3))
     finally:
+        stop.restore()
         progress.close()
         metrics.close()
     return last
+
+
+class _StopRequests:
+    """Turns SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
+
+    def __init__(self) -> None:
+        self.signal: signal.Signals | None = None
+        self._previous: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self._previous[number] = signal.signal(number, self._request)
+
+    def _request(self, number: int, _frame: object) -> None:
+        if self.signal is not None:  # a second Ctrl-C: stop now, without a checkpoint
+            raise KeyboardInterrupt
+        self.signal = signal.Signals(number)
+
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+
+def truncate_metrics(path: Path, step: int) -> None:
+    """Drop metrics lines after ``step`` (steps a killed run made past its last checkpoint)."""
+    if not path.is_file():
+        return
+    kept = [
+        line
+        for line in path.read_text().splitlines()
+        if line.strip() and json.loads(line).get("step", 0) <= step
+    ]
+    temporary = path.with_suffix(".jsonl.tmp")
+    temporary.write_text("".join(f"{line}\n" for line in kept))
+    os.replace(temporary, path)
+
+
+def resume(run_dir: Path, overrides: Sequence[str], registry: Registry) -> Run:
+    """Rebuild the run in ``run_dir`` from its config.yaml and continue from its last checkpoint."""
+    config = run_dir / "config.yaml"
+    if not config.is_file():
+        raise RecipeError(f"'{run_dir}' holds no run (no config.yaml); start one with i2i run")
+    checkpoints = list_checkpoints(run_dir / "checkpoints")
+    if not checkpoints:
+        raise CheckpointError(f"'{run_dir}' has no complete checkpoint to resume from")
+    recipe = load_recipe(config, [*overrides, f"run.dir={run_dir}"])
+    run = prepare(recipe, run_dir, registry)
+    tensors, meta = load_checkpoint(checkpoints[-1])
+    run.state.load_tensors(tensors, meta)
+    truncate_metrics(run_dir / "metrics.jsonl", run.state.step)
+    return run

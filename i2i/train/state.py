@@ -1,7 +1,8 @@
 """All of a run's mutable state in one object: networks, optimisers and position.
 
 Saving a :class:`RunState` and loading it back is all that exact resume needs beyond the
-recipe (learning rates and the epoch order are recomputed from step, epoch and seed).
+recipe: it carries the random generators too, and learning rates and the epoch order are
+recomputed from step, epoch and seed.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from i2i.errors import CheckpointError
+from i2i.train.rng import capture_rng, restore_rng
 
 
 @dataclass
@@ -44,8 +46,8 @@ class RunState:
 
     def to_tensors(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
         """Flatten into ``{name: tensor}`` (for safetensors) and JSON-able metadata."""
-        tensors: dict[str, Tensor] = {}
-        meta: dict[str, Any] = {"step": self.step, "epoch": self.epoch, "position": self.position}
+        tensors, meta = capture_rng()
+        meta.update(step=self.step, epoch=self.epoch, position=self.position)
         for part, obj in self._parts().items():
             if obj is None:
                 continue
@@ -79,6 +81,7 @@ class RunState:
                     f"checkpoint does not fit this recipe's {part}: {first}"
                 ) from None
         self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
+        restore_rng(tensors, meta)
 
 
 def _optimizer_state(tensors: dict[str, Tensor], param_groups: list[dict[str, Any]]) -> dict:

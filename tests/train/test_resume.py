@@ -1,0 +1,144 @@
+"""Exact resume: killed, interrupted or stopped runs continue as if nothing happened."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from i2i.plugins import default_registry
+from i2i.train.checkpoint import list_checkpoints, load_checkpoint
+from i2i.train.loop import fit, prepare, resume
+from i2i.train.rundir import choose_run_dir
+from tests.conftest import TINY_OVERRIDES
+
+pytestmark = pytest.mark.fault
+QUICKSTART = Path(__file__).parents[2] / "recipes" / "quickstart.yaml"
+
+
+def _steps(run_dir: Path) -> dict[int, dict]:
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return {line["step"]: line for line in lines if "loss/g" in line}
+
+
+def _last_generator(run_dir: Path) -> dict[str, torch.Tensor]:
+    tensors, _ = load_checkpoint(list_checkpoints(run_dir / "checkpoints")[-1])
+    return {k: v for k, v in tensors.items() if not k.startswith("rng.")}
+
+
+def _same_tensors(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_continues_bit_for_bit_across_an_epoch(tiny_recipe, tmp_path):
+    # 64 pairs in batches of 4: 16 steps an epoch; stop at 10, resume to 20.
+    whole = prepare(
+        tiny_recipe("train.max_steps=20", "log.every=1", f"run.dir={tmp_path / 'whole'}"),
+        tmp_path / "whole",
+        default_registry(),
+    )
+    fit(whole)
+    part = tiny_recipe("train.max_steps=10", "log.every=1", f"run.dir={tmp_path / 'part'}")
+    fit(prepare(part, choose_run_dir(part.run.dir, None), default_registry()))
+    resumed = resume(tmp_path / "part", ["train.max_steps=20"], default_registry())
+    assert (resumed.state.step, resumed.state.epoch, resumed.state.position) == (10, 0, 40)
+    fit(resumed)
+    expected, got = _steps(tmp_path / "whole"), _steps(tmp_path / "part")
+    assert sorted(got) == list(range(1, 21))
+    assert all(
+        got[s]
+        == {
+            **expected[s],
+            "time": got[s]["time"],
+            "it_per_s": got[s]["it_per_s"],
+            "img_per_s": got[s]["img_per_s"],
+        }
+        for s in range(11, 21)
+    )
+    assert _same_tensors(_last_generator(tmp_path / "whole"), _last_generator(tmp_path / "part"))
+
+
+def _launch(run_dir: Path, *extra: str) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "i2i",
+        "run",
+        str(QUICKSTART),
+        *TINY_OVERRIDES,
+        "train.max_steps=24",
+        "log.every=1",
+        "checkpoint.every=2",
+        "checkpoint.keep=2",
+        f"run.dir={run_dir}",
+        *extra,
+    ]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _wait_for_step(run_dir: Path, step: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        metrics = run_dir / "metrics.jsonl"
+        if metrics.is_file() and any(s >= step for s in _steps(run_dir)):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"run never reached step {step}: {process.poll()}")
+
+
+def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
+    reference = _launch(tmp_path / "reference")
+    assert reference.wait(timeout=300) == 0, reference.stderr.read()
+    victim = _launch(tmp_path / "victim")
+    _wait_for_step(tmp_path / "victim", 9, victim)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL
+    killed_at = max(_steps(tmp_path / "victim"))
+    resumed = subprocess.run(
+        [sys.executable, "-m", "i2i", "resume", str(tmp_path / "victim")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    expected, got = _steps(tmp_path / "reference"), _steps(tmp_path / "victim")
+    assert sorted(got) == list(range(1, 25)), f"killed at {killed_at}"
+    for step in range(1, 25):
+        assert {k: v for k, v in got[step].items() if k.startswith("loss/")} == {
+            k: v for k, v in expected[step].items() if k.startswith("loss/")
+        }, step
+    assert _same_tensors(
+        _last_generator(tmp_path / "reference"), _last_generator(tmp_path / "victim")
+    )
+
+
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    run_dir = tmp_path / "run"
+    process = _launch(run_dir, "checkpoint.every=1000")
+    _wait_for_step(run_dir, 3, process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130
+    message = [line for line in stderr.splitlines() if line.startswith("i2i: stopped")]
+    assert len(message) == 1 and "SIGTERM" in message[0] and "i2i resume" in message[0]
+    _, meta = load_checkpoint(list_checkpoints(run_dir / "checkpoints")[-1])
+    assert meta["step"] == max(_steps(run_dir))
+    assert not [p for p in os.listdir(run_dir / "checkpoints") if p.endswith(".tmp")]
+
+
+def test_resume_refuses_what_it_cannot_continue(tmp_path):
+    from i2i.errors import CheckpointError, RecipeError
+
+    with pytest.raises(RecipeError, match="holds no run"):
+        resume(tmp_path, [], default_registry())
+    (tmp_path / "config.yaml").write_text("seed: 0\n")
+    with pytest.raises(CheckpointError, match="no complete checkpoint"):
+        resume(tmp_path, [], default_registry())
