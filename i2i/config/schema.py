@@ -100,6 +100,8 @@ class TrainConfig:
     """Optimiser settings."""
     device: str = "auto"
     """'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:1', ..."""
+    nonfinite: Literal["stop", "skip"] = "stop"
+    """A NaN/Inf loss: 'stop' the run (last checkpoint kept), or 'skip' that update and count it."""
 
 
 @dataclass

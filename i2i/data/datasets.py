@@ -34,11 +34,11 @@ class AlignedDataset:
     def __getitem__(self, index: int) -> PairedSample:
         path = self.files[index]
         image = read_rgb(path)
-        width = image.shape[-1]
-        if width % 2:
+        height, width = image.shape[-2:]
+        if width != 2 * height:
             raise DataError(
-                f"aligned image '{path}' is {width} pixels wide, not an even A|B pair; "
-                "an aligned file holds A and B side by side at equal width"
+                f"aligned image '{path}' is {width}x{height}, not two square halves side by side "
+                "(width = 2 x height); for pairs of other shapes use the paired_folders dataset"
             )
         half = width // 2
         return {

@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,7 +28,7 @@ from i2i.config.load import load_recipe, recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
 from i2i.data.loader import EpochSampler, make_loader, split_direction
-from i2i.errors import CheckpointError, RecipeError, RunInterrupted
+from i2i.errors import CheckpointError, DataError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
 from i2i.train.build import Models, build_dataset, build_models
@@ -42,7 +43,7 @@ from i2i.train.records import (
 )
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.state import RunState
-from i2i.train.step import train_step
+from i2i.train.step import NonFiniteLoss, train_step
 
 
 def seed_everything(seed: int) -> None:
@@ -175,6 +176,7 @@ def fit(run: Run) -> Path:
     )
     started = time.perf_counter()
     stop = _StopRequests()
+    skipped = 0  # updates skipped for a non-finite loss (train.nonfinite=skip)
     try:
         while state.step < total and not stop.signal:
             lr = recipe.train.optimizer.lr * lr_multiplier(
@@ -184,19 +186,34 @@ def fit(run: Run) -> Path:
             sampler.set_epoch(state.epoch, start=state.position)
             for batch in loader:
                 input, target = split_direction(batch, data.direction)
+                _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
                 input = to_signed_unit(input.to(run.device, non_blocking=True))
                 target = to_signed_unit(target.to(run.device, non_blocking=True))
                 input, target = augment(input, target)
                 input = match_channels(input, recipe.model.in_channels)
                 target = match_channels(target, recipe.model.out_channels)
-                losses = train_step(models, state.optimizer_g, state.optimizer_d, input, target)
+                skip = recipe.train.nonfinite == "skip"
+                try:
+                    losses = train_step(
+                        models, state.optimizer_g, state.optimizer_d, input, target, skip
+                    )
+                except NonFiniteLoss as error:
+                    raise NonFiniteLoss(
+                        f"step {state.step + 1}: {error}; the run stopped and its last checkpoint "
+                        f"({last or 'none yet'}) is intact; lower train.optimizer.lr, or set "
+                        "train.nonfinite=skip to skip such batches"
+                    ) from None
+                skipped += sum(
+                    not bool(torch.isfinite(v)) for k, v in losses.items() if k in ("d", "g")
+                )
                 state.step += 1
                 state.position += input.shape[0]
                 meter.add(losses, input.shape[0])
                 progress.update()
                 if state.step % recipe.log.every == 0 or state.step == total:
                     values = meter.report()
-                    metrics.write(state.step, epoch=state.epoch + 1, lr=lr, **values)
+                    extra = {"skipped_nonfinite": skipped} if skipped else {}
+                    metrics.write(state.step, epoch=state.epoch + 1, lr=lr, **values, **extra)
                     progress.set_postfix(
                         {
                             k.removeprefix("loss/"): f"{v:.3g}"
@@ -247,6 +264,15 @@ class _StopRequests:
         """Put the previous handlers back."""
         for number, handler in self._previous.items():
             signal.signal(number, handler)
+
+
+def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: int) -> None:
+    """Without a resize first, images smaller than the crop cannot be cropped."""
+    if load_size is None and min(size) < crop_size:
+        raise DataError(
+            f"{', '.join(names)}: {size[1]}x{size[0]} is smaller than data.crop_size={crop_size}; "
+            "set data.load_size to resize first, or lower data.crop_size"
+        )
 
 
 def truncate_metrics(path: Path, step: int) -> None:

@@ -13,6 +13,7 @@ import torch
 from torch import Tensor, nn
 from torch.optim import Optimizer
 
+from i2i.errors import I2IError
 from i2i.interfaces import DiscriminatorOutput, LossInputs
 from i2i.train.build import Models
 
@@ -34,8 +35,13 @@ def train_step(
     optimizer_d: Optimizer | None,
     input: Tensor,
     target: Tensor,
+    skip_nonfinite: bool = False,
 ) -> dict[str, Tensor]:
-    """Run one iteration on a batch; returns the detached loss values by name."""
+    """Run one iteration on a batch; returns the detached loss values by name.
+
+    A NaN or infinite loss raises :class:`NonFiniteLoss` before its optimiser step, or, with
+    ``skip_nonfinite``, leaves that network's weights untouched for this batch.
+    """
     generator, discriminator = models.generator, models.discriminator
     output = generator(input)
     losses: dict[str, Tensor] = {}
@@ -52,7 +58,8 @@ def train_step(
         real_judged = discriminator(judged(target))
         loss_d = models.adversarial.discriminator_loss(real=real_judged, fake=fake_for_d)
         loss_d.backward()
-        optimizer_d.step()
+        if _finite(loss_d, "d", skip_nonfinite):
+            optimizer_d.step()
         losses["d"] = loss_d.detach()
         real_judged = _detached(real_judged)
 
@@ -73,6 +80,26 @@ def train_step(
         loss_g = loss_g + term.weight * value
     optimizer_g.zero_grad(set_to_none=True)
     loss_g.backward()
-    optimizer_g.step()
+    if _finite(loss_g, _culprit(losses), skip_nonfinite):
+        optimizer_g.step()
     losses["g"] = loss_g.detach()
     return losses
+
+
+class NonFiniteLoss(I2IError):
+    """A loss became NaN or infinite (and the run does not skip such batches)."""
+
+
+def _finite(loss: Tensor, name: str, skip: bool) -> bool:
+    """True to take the optimiser step; a non-finite loss raises, or is skipped when asked."""
+    if bool(torch.isfinite(loss)):
+        return True
+    if skip:
+        return False
+    raise NonFiniteLoss(f"loss '{name}' is {loss.item()}")
+
+
+def _culprit(losses: dict[str, Tensor]) -> str:
+    """The first non-finite term of G's loss, else 'g' itself."""
+    bad = [name for name, value in losses.items() if name != "d" and not torch.isfinite(value)]
+    return bad[0] if bad else "g"

@@ -30,10 +30,13 @@ def test_aligned_splits_left_a_right_b(tmp_path):
     assert int(sample["A"].max()) == 10 and int(sample["B"].min()) == 200
 
 
-def test_aligned_odd_width_is_refused_naming_the_file(tmp_path):
+def test_aligned_image_must_hold_two_square_halves(tmp_path):
     _save(tmp_path / "train" / "odd.png", np.zeros((8, 15, 3), np.uint8))
-    with pytest.raises(DataError, match="odd.png.*15 pixels wide"):
-        AlignedDataset(str(tmp_path), "train")[0]
+    _save(tmp_path / "train" / "wide.png", np.zeros((8, 40, 3), np.uint8))
+    dataset = AlignedDataset(str(tmp_path), "train")
+    for index, name in enumerate(["odd.png", "wide.png"]):
+        with pytest.raises(DataError, match=rf"{name}' is \d+x8, not two square halves"):
+            dataset[index]
 
 
 def test_missing_or_empty_folders(tmp_path):

@@ -131,3 +131,12 @@ def test_tensorboard_missing_is_one_line_before_anything_is_written(tiny_recipe,
     with pytest.raises(RecipeError, match=r"pip install 'i2i\[tensorboard\]'"):
         prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry())
     assert not (Path(recipe.run.dir)).exists()
+
+
+def test_images_smaller_than_the_crop_are_named(tiny_recipe):
+    from i2i.errors import DataError
+
+    recipe = tiny_recipe("data.load_size=null", "data.dataset.size=24", "train.max_steps=1")
+    run = prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry())
+    with pytest.raises(DataError, match=r"\.png.*24x24 is smaller than data.crop_size=32"):
+        fit(run)
