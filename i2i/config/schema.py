@@ -48,6 +48,8 @@ class DataConfig:
     """Pairs per iteration (the paper uses 1)."""
     num_workers: int = 2
     """Loader processes decoding images; 0 decodes in the training process."""
+    on_corrupt: Literal["fail", "skip"] = "fail"
+    """An unreadable image: 'fail' with its name, or 'skip' the pair and count it in metrics."""
 
 
 @dataclass

@@ -53,8 +53,31 @@ class EpochSampler(Sampler[int]):
         return max(0, len(self.order()) - self.start)
 
 
-def collate_pairs(samples: Sequence[PairedSample]) -> dict[str, Any]:
-    """Stack samples into a batch; pairs of different sizes cannot share a batch."""
+class SkipUnreadable(Dataset):
+    """Wraps a dataset so that a pair that cannot be read yields None instead of failing.
+
+    :func:`collate_pairs` drops the Nones and counts them (``batch["skipped"]``).
+    """
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)  # type: ignore[arg-type]
+
+    def __getitem__(self, index: int) -> PairedSample | None:
+        try:
+            return self.dataset[index]
+        except DataError:
+            return None
+
+
+def collate_pairs(samples: Sequence[PairedSample | None]) -> dict[str, Any]:
+    """Stack samples into a batch, dropping skipped (None) ones; pairs must share one size."""
+    skipped = sum(sample is None for sample in samples)
+    samples = [sample for sample in samples if sample is not None]
+    if not samples:
+        return {"A": None, "B": None, "name": [], "skipped": skipped}
     shapes = {tuple(s["A"].shape) for s in samples} | {tuple(s["B"].shape) for s in samples}
     if len(shapes) > 1:
         names = ", ".join(s["name"] for s in samples)
@@ -66,6 +89,7 @@ def collate_pairs(samples: Sequence[PairedSample]) -> dict[str, Any]:
         "A": torch.stack([s["A"] for s in samples]),
         "B": torch.stack([s["B"] for s in samples]),
         "name": [s["name"] for s in samples],
+        "skipped": skipped,
     }
 
 

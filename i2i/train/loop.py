@@ -27,7 +27,7 @@ from tqdm import tqdm
 from i2i.config.load import load_recipe, recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
-from i2i.data.loader import EpochSampler, make_loader, split_direction
+from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader, split_direction
 from i2i.errors import CheckpointError, DataError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
@@ -103,6 +103,8 @@ def prepare(recipe: Recipe, run_dir: Path, registry: Registry) -> Run:
     train_set = build_dataset(recipe, registry, recipe.data.train_split)
     held_out = recipe.data.val_split
     val_set = build_dataset(recipe, registry, held_out) if held_out else train_set
+    if recipe.data.on_corrupt == "skip":
+        train_set, val_set = SkipUnreadable(train_set), SkipUnreadable(val_set)
     if len(train_set) == 0:
         raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
     optim = recipe.train.optimizer
@@ -177,6 +179,7 @@ def fit(run: Run) -> Path:
     started = time.perf_counter()
     stop = _StopRequests()
     skipped = 0  # updates skipped for a non-finite loss (train.nonfinite=skip)
+    unreadable = 0  # pairs skipped as unreadable (data.on_corrupt=skip)
     try:
         while state.step < total and not stop.signal:
             lr = recipe.train.optimizer.lr * lr_multiplier(
@@ -185,6 +188,11 @@ def fit(run: Run) -> Path:
             set_lr(optimizers, lr)
             sampler.set_epoch(state.epoch, start=state.position)
             for batch in loader:
+                unreadable += batch["skipped"]
+                consumed = len(batch["name"]) + batch["skipped"]  # the sampler's positions
+                if not batch["name"]:
+                    state.position += consumed
+                    continue  # every pair of this batch was unreadable (data.on_corrupt=skip)
                 input, target = split_direction(batch, data.direction)
                 _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
                 input = to_signed_unit(input.to(run.device, non_blocking=True))
@@ -207,12 +215,13 @@ def fit(run: Run) -> Path:
                     not bool(torch.isfinite(v)) for k, v in losses.items() if k in ("d", "g")
                 )
                 state.step += 1
-                state.position += input.shape[0]
+                state.position += consumed
                 meter.add(losses, input.shape[0])
                 progress.update()
                 if state.step % recipe.log.every == 0 or state.step == total:
                     values = meter.report()
                     extra = {"skipped_nonfinite": skipped} if skipped else {}
+                    extra.update({"skipped_files": unreadable} if unreadable else {})
                     metrics.write(state.step, epoch=state.epoch + 1, lr=lr, **values, **extra)
                     progress.set_postfix(
                         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -140,3 +141,33 @@ def test_images_smaller_than_the_crop_are_named(tiny_recipe):
     run = prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry())
     with pytest.raises(DataError, match=r"\.png.*24x24 is smaller than data.crop_size=32"):
         fit(run)
+
+
+@pytest.mark.fault
+def test_corrupt_files_fail_by_default_or_are_skipped_and_counted(tiny_recipe, tmp_path):
+    from i2i.errors import DataError
+
+    split = tmp_path / "pairs" / "train"
+    split.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for index in range(6):
+        Image.fromarray(rng.integers(0, 255, (32, 64, 3), dtype=np.uint8)).save(
+            split / f"{index}.png"
+        )
+    (split / "3.png").write_bytes(b"\x89PNG truncated")
+    data = [
+        "data.dataset={name: aligned}",
+        f"data.root={tmp_path / 'pairs'}",
+        "data.val_split=null",
+        "data.batch_size=2",
+        "train.max_steps=6",
+    ]
+    failing = tiny_recipe(*data, f"run.dir={tmp_path / 'fail'}")
+    with pytest.raises(DataError, match=r"cannot decode image .*3\.png"):
+        fit(prepare(failing, choose_run_dir(failing.run.dir, None), default_registry()))
+    skipping = tiny_recipe(*data, "data.on_corrupt=skip", f"run.dir={tmp_path / 'skip'}")
+    run = prepare(skipping, choose_run_dir(skipping.run.dir, None), default_registry())
+    fit(run)
+    lines = [json.loads(line) for line in (run.run_dir / "metrics.jsonl").read_text().splitlines()]
+    counts = [line.get("skipped_files", 0) for line in lines if "loss/g" in line]
+    assert run.state.step == 6 and counts[-1] == 2  # one bad file, seen in each of two epochs
