@@ -298,6 +298,18 @@ def truncate_metrics(path: Path, step: int) -> None:
     os.replace(temporary, path)
 
 
+def _model_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "model"):
+    """``key: checkpoint X, recipe Y`` for every model setting that differs."""
+    differences = []
+    for key in sorted(set(saved) | set(current)):
+        old, new = saved.get(key, "(unset)"), current.get(key, "(unset)")
+        if isinstance(old, dict) and isinstance(new, dict):
+            differences += _model_differences(old, new, f"{prefix}.{key}")
+        elif old != new:
+            differences.append(f"{prefix}.{key}: checkpoint {old!r}, recipe {new!r}")
+    return differences
+
+
 def resume(run_dir: Path, overrides: Sequence[str], registry: Registry) -> Run:
     """Rebuild the run in ``run_dir`` from its config.yaml and continue from its last checkpoint."""
     config = run_dir / "config.yaml"
@@ -307,8 +319,16 @@ def resume(run_dir: Path, overrides: Sequence[str], registry: Registry) -> Run:
     if not checkpoints:
         raise CheckpointError(f"'{run_dir}' has no complete checkpoint to resume from")
     recipe = load_recipe(config, [*overrides, f"run.dir={run_dir}"])
-    run = prepare(recipe, run_dir, registry)
     tensors, meta = load_checkpoint(checkpoints[-1])
+    differences = _model_differences(
+        meta.get("recipe", {}).get("model", {}), recipe_to_dict(recipe)["model"]
+    )
+    if differences:
+        raise CheckpointError(
+            f"{checkpoints[-1].name} was trained with another model: {'; '.join(differences)}; "
+            "resume with the checkpoint's model settings"
+        )
+    run = prepare(recipe, run_dir, registry)
     run.state.load_tensors(tensors, meta)
     truncate_metrics(run_dir / "metrics.jsonl", run.state.step)
     return run

@@ -142,3 +142,12 @@ def test_resume_refuses_what_it_cannot_continue(tmp_path):
     (tmp_path / "config.yaml").write_text("seed: 0\n")
     with pytest.raises(CheckpointError, match="no complete checkpoint"):
         resume(tmp_path, [], default_registry())
+
+
+def test_resume_with_another_model_says_what_differs(tiny_recipe, tmp_path):
+    from i2i.errors import CheckpointError
+
+    recipe = tiny_recipe("train.max_steps=1")
+    fit(prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry()))
+    with pytest.raises(CheckpointError, match=r"model.generator.ngf: checkpoint 8, recipe 16"):
+        resume(Path(recipe.run.dir), ["model.generator.ngf=16"], default_registry())
