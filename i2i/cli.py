@@ -446,3 +446,35 @@ def export(checkpoint: str, target: str) -> None:
 
     written = export_onnx(load_generator(checkpoint, default_registry()), Path(target))
     click.echo(f"i2i: wrote {written}", err=True)
+
+
+@main.group()
+def data() -> None:
+    """Get datasets."""
+
+
+@data.command("download")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    default="datasets",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder to put NAME/ in.",
+)
+@click.option("--sha256", default=None, help="Expected SHA-256 of the archive.")
+@click.option("--progress/--no-progress", default=True, show_default=True)
+@reports_errors
+def data_download(name: str, folder: str, sha256: str | None, progress: bool) -> None:
+    """Download and unpack pix2pix dataset NAME (cityscapes, edges2handbags, edges2shoes,
+    facades, maps, night2day). An interrupted download continues where it stopped.
+
+    \b
+    Example:
+      i2i data download maps --dir datasets      # then: i2i run recipes/pix2pix_maps.yaml
+    """
+    from i2i.data.download import download_dataset
+
+    where = download_dataset(name, Path(folder), sha256, progress)
+    click.echo(f"i2i: {name} is in {where}", err=True)

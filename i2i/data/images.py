@@ -24,6 +24,7 @@ def list_images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise DataError(
             f"data folder '{folder}' does not exist; check data.root and the split name"
+            + _download_hint(folder)
         )
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
     if not files:
@@ -32,6 +33,17 @@ def list_images(folder: Path) -> list[Path]:
             "check data.root and the split name"
         )
     return sorted(files, key=natural_key)
+
+
+def _download_hint(folder: Path) -> str:
+    """When the missing folder is one of the official datasets, say how to get it."""
+    from i2i.data.download import DATASETS
+
+    for part in folder.parts:
+        if part in DATASETS:
+            parent = Path(*folder.parts[: folder.parts.index(part)]) or Path(".")
+            return f", or download it: i2i data download {part} --dir {parent}"
+    return ""
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
