@@ -46,6 +46,7 @@ def test_unknown_component_is_one_line(tmp_path):
     assert not (tmp_path / "r").exists()  # nothing written for a recipe that failed its checks
 
 
+@pytest.mark.fault
 def test_missing_data_is_one_line(tmp_path):
     result = CliRunner().invoke(
         main,
@@ -55,6 +56,7 @@ def test_missing_data_is_one_line(tmp_path):
     assert "nowhere/train' does not exist" in result.output
 
 
+@pytest.mark.fault
 def test_corrupt_image_in_a_worker_is_one_line(tmp_path):
     (tmp_path / "data" / "train").mkdir(parents=True)
     (tmp_path / "data" / "train" / "1.jpg").write_bytes(b"garbage")

@@ -30,6 +30,7 @@ def test_aligned_splits_left_a_right_b(tmp_path):
     assert int(sample["A"].max()) == 10 and int(sample["B"].min()) == 200
 
 
+@pytest.mark.fault
 def test_aligned_image_must_hold_two_square_halves(tmp_path):
     _save(tmp_path / "train" / "odd.png", np.zeros((8, 15, 3), np.uint8))
     _save(tmp_path / "train" / "wide.png", np.zeros((8, 40, 3), np.uint8))
@@ -39,6 +40,7 @@ def test_aligned_image_must_hold_two_square_halves(tmp_path):
             dataset[index]
 
 
+@pytest.mark.fault
 def test_missing_or_empty_folders(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         AlignedDataset(str(tmp_path), "train")
@@ -59,6 +61,7 @@ def test_paired_folders_match_by_name(tmp_path):
     assert dataset[0]["A"].shape == (3, 4, 6)
 
 
+@pytest.mark.fault
 def test_paired_folders_report_unmatched_and_mismatched(tmp_path):
     _save(tmp_path / "train" / "A" / "x.png", np.zeros((4, 4, 3), np.uint8))
     _save(tmp_path / "train" / "B" / "y.png", np.zeros((4, 4, 3), np.uint8))
@@ -70,6 +73,7 @@ def test_paired_folders_report_unmatched_and_mismatched(tmp_path):
         PairedFoldersDataset(str(tmp_path), "train")[0]
 
 
+@pytest.mark.fault
 def test_corrupt_image_names_the_file(tmp_path):
     path = tmp_path / "broken.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")
@@ -77,6 +81,7 @@ def test_corrupt_image_names_the_file(tmp_path):
         read_rgb(path)
 
 
+@pytest.mark.fault
 def test_grey_rgba_and_16_bit_images_become_rgb(tmp_path):
     _save(tmp_path / "grey.png", np.full((3, 3), 128, np.uint8))
     rgba = np.zeros((3, 3, 4), np.uint8)

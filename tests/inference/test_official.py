@@ -84,6 +84,7 @@ def test_convert_then_load_gives_the_same_network(tmp_path):
         assert torch.allclose(reloaded.module.eval()(x), official(x), atol=1e-5)
 
 
+@pytest.mark.fault
 def test_pickle_that_runs_code_is_refused_and_does_not_run(tmp_path):
     marker = tmp_path / "pwned"
     evil = tmp_path / "evil_net_G.pth"

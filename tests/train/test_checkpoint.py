@@ -14,6 +14,8 @@ from i2i.errors import CheckpointError
 from i2i.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from i2i.train.state import RunState
 
+pytestmark = pytest.mark.fault
+
 
 def _umask() -> int:
     mask = os.umask(0)

@@ -94,6 +94,7 @@ def test_adversarial_objective_cannot_be_a_term(tiny_recipe):
         build_models(tiny_recipe("loss.terms.gan.name=vanilla"), default_registry())
 
 
+@pytest.mark.fault
 def test_existing_run_is_never_overwritten(tiny_recipe, tmp_path):
     _train(tiny_recipe("train.max_steps=1"))
     with pytest.raises(RecipeError, match="already holds a run"):
@@ -134,6 +135,7 @@ def test_tensorboard_missing_is_one_line_before_anything_is_written(tiny_recipe,
     assert not (Path(recipe.run.dir)).exists()
 
 
+@pytest.mark.fault
 def test_images_smaller_than_the_crop_are_named(tiny_recipe):
     from i2i.errors import DataError
 
