@@ -1,5 +1,7 @@
 """The training run: from a checked recipe to samples, metrics and checkpoints on disk.
 
+(:mod:`i2i.train.resume` rebuilds a :class:`Run` from a run directory to continue it.)
+
 :func:`prepare` builds every component (so a bad recipe fails before anything is written);
 :func:`fit` then trains. A :class:`Run` holds all of it, with the mutable part in one
 :class:`~i2i.train.state.RunState`.
@@ -7,15 +9,10 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import random
-import signal
 import sys
-import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,15 +21,15 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from i2i.config.load import load_recipe, recipe_to_dict, recipe_to_yaml
+from i2i.config.load import recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
 from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader, split_direction
-from i2i.errors import CheckpointError, DataError, RecipeError, RunInterrupted
+from i2i.errors import DataError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
 from i2i.train.build import Models, build_dataset, build_models
-from i2i.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from i2i.train.checkpoint import save_checkpoint
 from i2i.train.plot import plot_losses
 from i2i.train.preview import Preview
 from i2i.train.records import (
@@ -42,6 +39,7 @@ from i2i.train.records import (
     tensorboard_writer,
 )
 from i2i.train.schedule import lr_multiplier, set_lr
+from i2i.train.signals import StopRequests
 from i2i.train.state import RunState
 from i2i.train.step import NonFiniteLoss, train_step
 
@@ -177,7 +175,7 @@ def fit(run: Run) -> Path:
         mininterval=0.5 if sys.stderr.isatty() else 30.0,  # keep logs of non-terminals short
     )
     started = time.perf_counter()
-    stop = _StopRequests()
+    stop = StopRequests()
     skipped = 0  # updates skipped for a non-finite loss (train.nonfinite=skip)
     unreadable = 0  # pairs skipped as unreadable (data.on_corrupt=skip)
     try:
@@ -254,27 +252,6 @@ def fit(run: Run) -> Path:
     return last
 
 
-class _StopRequests:
-    """Turns SIGINT/SIGTERM into a flag the loop checks after each step (main thread only)."""
-
-    def __init__(self) -> None:
-        self.signal: signal.Signals | None = None
-        self._previous: dict[int, object] = {}
-        if threading.current_thread() is threading.main_thread():
-            for number in (signal.SIGINT, signal.SIGTERM):
-                self._previous[number] = signal.signal(number, self._request)
-
-    def _request(self, number: int, _frame: object) -> None:
-        if self.signal is not None:  # a second Ctrl-C: stop now, without a checkpoint
-            raise KeyboardInterrupt
-        self.signal = signal.Signals(number)
-
-    def restore(self) -> None:
-        """Put the previous handlers back."""
-        for number, handler in self._previous.items():
-            signal.signal(number, handler)
-
-
 def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: int) -> None:
     """Without a resize first, images smaller than the crop cannot be cropped."""
     if load_size is None and min(size) < crop_size:
@@ -282,53 +259,3 @@ def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: i
             f"{', '.join(names)}: {size[1]}x{size[0]} is smaller than data.crop_size={crop_size}; "
             "set data.load_size to resize first, or lower data.crop_size"
         )
-
-
-def truncate_metrics(path: Path, step: int) -> None:
-    """Drop metrics lines after ``step`` (steps a killed run made past its last checkpoint)."""
-    if not path.is_file():
-        return
-    kept = [
-        line
-        for line in path.read_text().splitlines()
-        if line.strip() and json.loads(line).get("step", 0) <= step
-    ]
-    temporary = path.with_suffix(".jsonl.tmp")
-    temporary.write_text("".join(f"{line}\n" for line in kept))
-    os.replace(temporary, path)
-
-
-def _model_differences(saved: dict[str, Any], current: dict[str, Any], prefix: str = "model"):
-    """``key: checkpoint X, recipe Y`` for every model setting that differs."""
-    differences = []
-    for key in sorted(set(saved) | set(current)):
-        old, new = saved.get(key, "(unset)"), current.get(key, "(unset)")
-        if isinstance(old, dict) and isinstance(new, dict):
-            differences += _model_differences(old, new, f"{prefix}.{key}")
-        elif old != new:
-            differences.append(f"{prefix}.{key}: checkpoint {old!r}, recipe {new!r}")
-    return differences
-
-
-def resume(run_dir: Path, overrides: Sequence[str], registry: Registry) -> Run:
-    """Rebuild the run in ``run_dir`` from its config.yaml and continue from its last checkpoint."""
-    config = run_dir / "config.yaml"
-    if not config.is_file():
-        raise RecipeError(f"'{run_dir}' holds no run (no config.yaml); start one with i2i run")
-    checkpoints = list_checkpoints(run_dir / "checkpoints")
-    if not checkpoints:
-        raise CheckpointError(f"'{run_dir}' has no complete checkpoint to resume from")
-    recipe = load_recipe(config, [*overrides, f"run.dir={run_dir}"])
-    tensors, meta = load_checkpoint(checkpoints[-1])
-    differences = _model_differences(
-        meta.get("recipe", {}).get("model", {}), recipe_to_dict(recipe)["model"]
-    )
-    if differences:
-        raise CheckpointError(
-            f"{checkpoints[-1].name} was trained with another model: {'; '.join(differences)}; "
-            "resume with the checkpoint's model settings"
-        )
-    run = prepare(recipe, run_dir, registry)
-    run.state.load_tensors(tensors, meta)
-    truncate_metrics(run_dir / "metrics.jsonl", run.state.step)
-    return run
