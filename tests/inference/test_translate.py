@@ -16,6 +16,13 @@ from i2i.plugins import default_registry
 from i2i.testtime import generator_mode
 
 
+def _translate(checkpoint, out, *arguments):
+    """Run `i2i translate -c CHECKPOINT -o OUT --no-progress ARGUMENTS...` in-process."""
+    return CliRunner().invoke(
+        main, ["translate", "-c", str(checkpoint), "-o", str(out), "--no-progress", *arguments]
+    )
+
+
 def _save(path, array):
     Image.fromarray(array).save(path)
     return path
@@ -39,18 +46,7 @@ def test_mixed_folder_keeps_names_and_sizes(tiny_checkpoint, tmp_path):
     _save(source / "grey.png", rng.integers(0, 255, (64, 64), dtype=np.uint8))
     _save(source / "deep.png", rng.integers(0, 65535, (33, 47), dtype=np.uint16))
     _save(source / "alpha.png", rng.integers(0, 255, (40, 90, 4), dtype=np.uint8))
-    result = CliRunner().invoke(
-        main,
-        [
-            "translate",
-            "-c",
-            str(tiny_checkpoint),
-            "-o",
-            str(tmp_path / "out"),
-            str(source),
-            "--no-progress",
-        ],
-    )
+    result = _translate(tiny_checkpoint, tmp_path / "out", str(source))
     assert result.exit_code == 0, result.output
     for path in source.iterdir():
         with Image.open(path) as original, Image.open(tmp_path / "out" / path.name) as output:
@@ -63,21 +59,14 @@ def test_aligned_inputs_use_the_named_half(tiny_checkpoint, tmp_path):
     _save(tmp_path / "pair.png", pair)
     for direction in ("AtoB", "BtoA"):
         out = tmp_path / direction
-        result = CliRunner().invoke(
-            main,
-            [
-                "translate",
-                "-c",
-                str(tiny_checkpoint),
-                "-o",
-                str(out),
-                "--aligned",
-                "--direction",
-                direction,
-                "--eval",
-                "--no-progress",
-                str(tmp_path / "pair.png"),
-            ],
+        result = _translate(
+            tiny_checkpoint,
+            out,
+            "--aligned",
+            "--direction",
+            direction,
+            "--eval",
+            str(tmp_path / "pair.png"),
         )
         assert result.exit_code == 0, result.output
         assert Image.open(out / "pair.png").size == (64, 64)
@@ -90,19 +79,7 @@ def test_paper_mode_is_seeded_and_differs_from_eval(tiny_checkpoint, tmp_path):
 
     def run(*flags):
         out = tmp_path / "-".join(flags or ("plain",))
-        CliRunner().invoke(
-            main,
-            [
-                "translate",
-                "-c",
-                str(tiny_checkpoint),
-                "-o",
-                str(out),
-                "--no-progress",
-                *flags,
-                str(tmp_path / "x.png"),
-            ],
-        )
+        assert _translate(tiny_checkpoint, out, *flags, str(tmp_path / "x.png")).exit_code == 0
         return np.asarray(Image.open(out / "x.png"))
 
     first, again = run("--seed", "3"), run("--seed", "3")
@@ -138,27 +115,7 @@ def test_tiling_an_identity_reproduces_the_image():
 
 
 def test_cli_errors_are_one_line(tiny_checkpoint, tmp_path):
-    result = CliRunner().invoke(
-        main,
-        [
-            "translate",
-            "-c",
-            str(tiny_checkpoint),
-            "-o",
-            str(tmp_path / "o"),
-            str(tmp_path / "missing.png"),
-        ],
-    )
+    result = _translate(tiny_checkpoint, tmp_path / "o", str(tmp_path / "missing.png"))
     assert result.exit_code == 2 and "missing.png' does not exist" in result.output
-    result = CliRunner().invoke(
-        main,
-        [
-            "translate",
-            "-c",
-            str(tmp_path / "nope.safetensors"),
-            "-o",
-            str(tmp_path / "o"),
-            str(tmp_path),
-        ],
-    )
+    result = _translate(tmp_path / "nope.safetensors", tmp_path / "o", str(tmp_path))
     assert result.exit_code == 2 and "not found" in result.output
