@@ -1,6 +1,6 @@
 """Tiled vs whole-image translation of a large mosaic: peak memory, time, and seams.
 
-    python benchmarks/tiling.py CHECKPOINT MAPS_VAL_FOLDER [--size 4096] [--tile 512]
+    python benchmarks/tiling.py CHECKPOINT MAPS_VAL_FOLDER [--size 4096] [--tile 512] [--overlap N]
 
 Builds a SIZE² aerial mosaic from the A halves of aligned maps images, then in separate
 processes (so each peak RSS is its own) translates it whole and with --tile, in eval mode.
@@ -79,6 +79,7 @@ def main() -> None:
     parser.add_argument("maps_val")
     parser.add_argument("--size", type=int, default=4096)
     parser.add_argument("--tile", type=int, default=512)
+    parser.add_argument("--overlap", type=int, default=None, help="default: tile/4")
     parser.add_argument("--work", default="/tmp/i2i-tiling")
     parser.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()

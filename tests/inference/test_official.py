@@ -72,6 +72,18 @@ def test_instance_norm_unet_128_with_stale_buffers(tmp_path):
         assert (loaded.module.eval()(x) - official(x)).abs().max().item() <= 1e-5
 
 
+def test_norm_none_without_biases_loads_with_zero_biases(tmp_path):
+    official = _trained_like(OfficialSpecUNet(num_downs=6, ngf=8, norm="none")).eval()
+    assert "model.model.1.model.1.bias" not in official.state_dict()
+    path = tmp_path / "none_net_G.pth"
+    torch.save(official.state_dict(), path)
+    loaded = load_generator(path, default_registry())
+    assert loaded.node["norm"] == "none"
+    x = torch.rand(1, 3, 64, 64) * 2 - 1
+    with torch.no_grad():
+        assert (loaded.module.eval()(x) - official(x)).abs().max().item() <= 1e-5
+
+
 def test_convert_then_load_gives_the_same_network(tmp_path):
     official = _trained_like(OfficialSpecUNet(num_downs=6, ngf=8)).eval()
     source = tmp_path / "5_net_G.pth"

@@ -64,8 +64,20 @@ def convert_official_unet(state: dict[str, Tensor]) -> ConvertedGenerator | None
             own.update(_copy(state, f"{prefix}{local['down_norm']}.", f"down.{level}.1."))
         if "up_norm" in local and norm == "batch":
             own.update(_copy(state, f"{prefix}{local['up_norm']}.", f"up.{level}.2."))
+    if norm == "none":
+        _add_zero_biases(own)
     node = {"name": "unet", "depth": depth, "ngf": int(ngf), "norm": norm, "dropout": 0.5}
     return ConvertedGenerator(node, own, int(in_channels), int(out_channels))
+
+
+def _add_zero_biases(own: dict[str, Tensor]) -> None:
+    """The official 'none' norm drops every conv bias; i2i keeps them, and zero is the same net."""
+    for key in [k for k in own if k.endswith(".weight") and own[k].dim() == 4]:
+        bias = key.removesuffix("weight") + "bias"
+        if bias not in own:
+            is_transposed = key.startswith("up.")
+            channels = own[key].shape[1] if is_transposed else own[key].shape[0]
+            own[bias] = own[key].new_zeros(channels)
 
 
 def _copy(state: dict[str, Tensor], source: str, target: str) -> dict[str, Tensor]:
