@@ -91,9 +91,10 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     source = mosaic(Path(args.maps_val), args.size, work / "mosaic.png")
     print(f"mosaic                      {args.size}x{args.size} from {args.maps_val}")
+    overlap = args.tile // 4 if args.overlap is None else args.overlap
     runs = {
         "whole image": (0, 0),
-        f"tiles {args.tile}, blended": (args.tile, args.tile // 4),
+        f"tiles {args.tile}, overlap {overlap}": (args.tile, overlap),
         f"tiles {args.tile}, no overlap": (args.tile, 0),
     }
     for label, (tile, overlap) in runs.items():
