@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from i2i.checkpoint import write_checkpoint
 from i2i.config import load_recipe
 from i2i.config.schema import Recipe
 from i2i.plugins import reset_plugins
-from i2i.train.checkpoint import write_checkpoint
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from i2i.checkpoint import load_checkpoint, write_checkpoint
 from i2i.errors import CheckpointError
 from i2i.interfaces import ConvertedGenerator
 from i2i.registry import Registry
-from i2i.train.checkpoint import load_checkpoint, write_checkpoint
 
 
 @dataclass

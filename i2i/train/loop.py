@@ -21,6 +21,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from i2i.checkpoint import save_checkpoint
 from i2i.config.load import recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
@@ -29,7 +30,6 @@ from i2i.errors import DataError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
 from i2i.train.build import Models, build_dataset, build_models
-from i2i.train.checkpoint import save_checkpoint
 from i2i.train.plot import plot_losses
 from i2i.train.preview import Preview
 from i2i.train.records import (

@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from i2i.checkpoint import list_checkpoints, load_checkpoint
 from i2i.config.load import load_recipe, recipe_to_dict
 from i2i.errors import CheckpointError, RecipeError
 from i2i.registry import Registry
-from i2i.train.checkpoint import list_checkpoints, load_checkpoint
 from i2i.train.loop import Run, prepare
 
 

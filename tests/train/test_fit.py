@@ -10,10 +10,10 @@ import pytest
 import torch
 from PIL import Image
 
+from i2i.checkpoint import load_checkpoint
 from i2i.errors import RecipeError
 from i2i.plugins import default_registry
 from i2i.train.build import build_models
-from i2i.train.checkpoint import load_checkpoint
 from i2i.train.loop import fit, prepare
 from i2i.train.rundir import choose_run_dir
 

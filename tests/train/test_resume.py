@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from i2i.checkpoint import list_checkpoints, load_checkpoint
 from i2i.plugins import default_registry
-from i2i.train.checkpoint import list_checkpoints, load_checkpoint
 from i2i.train.loop import fit, prepare
 from i2i.train.resume import resume
 from i2i.train.rundir import choose_run_dir

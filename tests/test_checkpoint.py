@@ -10,8 +10,8 @@ import torch
 from safetensors import safe_open
 from torch import nn
 
+from i2i.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from i2i.errors import CheckpointError
-from i2i.train.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from i2i.train.state import RunState
 
 pytestmark = pytest.mark.fault
