@@ -55,3 +55,7 @@ class ComponentBuildError(I2IError):
 
 class RunInterrupted(I2IError):
     """SIGINT or SIGTERM stopped a run after saving a checkpoint; ``i2i resume`` continues it."""
+
+
+class DataWarning(UserWarning):
+    """Something in the data that i2i works around but the user should know about."""

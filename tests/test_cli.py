@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from PIL import Image
 
 from i2i import __version__
 from i2i.cli import main
@@ -115,3 +116,25 @@ def test_run_writes_a_run_directory(tmp_path):
     assert (run / "config.yaml").is_file() and (run / "metrics.jsonl").is_file()
     assert list((run / "checkpoints").glob("*.safetensors"))
     assert list((run / "samples").glob("*.png"))
+
+
+@pytest.mark.fault
+def test_warnings_print_as_one_line(tmp_path):
+    split = tmp_path / "pairs" / "train"
+    split.mkdir(parents=True)
+    (split / "readme.md").write_text("not an image")
+    Image.new("RGB", (64, 32)).save(split / "1.png")
+    result = _i2i(
+        "run",
+        str(ROOT / "recipes" / "quickstart.yaml"),
+        *TINY_OVERRIDES,
+        "data.dataset={name: aligned}",
+        f"data.root={tmp_path / 'pairs'}",
+        "data.val_split=null",
+        "train.max_steps=0",
+        f"run.dir={tmp_path / 'run'}",
+    )
+    assert result.returncode == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if line.startswith("i2i: warning")]
+    assert len(warning) == 1 and warning[0].startswith("i2i: warning: data folder")
+    assert "readme.md" in warning[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -53,6 +54,12 @@ def warn_plugin_problems() -> None:
         click.echo(f"i2i: warning: {problem} (skipped)", err=True)
 
 
+def _one_line_warning(
+    message: Warning | str, category: type[Warning], *_args: Any, **_kw: Any
+) -> str:
+    return f"i2i: warning: {message}\n"
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="i2i")
 def main() -> None:
@@ -62,3 +69,4 @@ def main() -> None:
     Quick start (no download needed):
       i2i run recipes/quickstart.yaml
     """
+    warnings.formatwarning = _one_line_warning  # warnings print as one "i2i: warning:" line

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from i2i.errors import DataError
+from i2i.errors import DataError, DataWarning
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -26,7 +27,17 @@ def list_images(folder: Path) -> list[Path]:
             f"data folder '{folder}' does not exist; check data.root and the split name"
             + _download_hint(folder)
         )
-    files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS]
+    entries = [p for p in folder.iterdir() if p.is_file()]
+    files = [p for p in entries if p.suffix.lower() in IMAGE_EXTENSIONS]
+    others = sorted(p.name for p in entries if p not in files and not p.name.startswith("."))
+    if others:
+        shown = ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
+        warnings.warn(
+            f"data folder '{folder}' holds {len(others)} file(s) that are not images ({shown}); "
+            "they are ignored, move them out to silence this",
+            DataWarning,
+            stacklevel=2,
+        )
     if not files:
         raise DataError(
             f"data folder '{folder}' holds no images ({', '.join(IMAGE_EXTENSIONS)}); "

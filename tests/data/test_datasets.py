@@ -8,7 +8,7 @@ import torch
 from PIL import Image
 
 from i2i.data import AlignedDataset, PairedFoldersDataset, SyntheticShapesDataset, read_rgb
-from i2i.errors import DataError
+from i2i.errors import DataError, DataWarning
 
 
 def _save(path, array, mode=None):
@@ -38,6 +38,15 @@ def test_aligned_image_must_hold_two_square_halves(tmp_path):
     for index, name in enumerate(["odd.png", "wide.png"]):
         with pytest.raises(DataError, match=rf"{name}' is \d+x8, not two square halves"):
             dataset[index]
+
+
+@pytest.mark.fault
+def test_non_image_files_are_named_in_a_warning(tmp_path):
+    _save(tmp_path / "train" / "1.png", np.zeros((4, 8, 3), np.uint8))
+    (tmp_path / "train" / "notes.txt").write_text("hello")
+    (tmp_path / "train" / ".DS_Store").write_bytes(b"")
+    with pytest.warns(DataWarning, match=r"1 file\(s\) that are not images \(notes.txt\)"):
+        assert len(AlignedDataset(str(tmp_path), "train")) == 1
 
 
 @pytest.mark.fault
