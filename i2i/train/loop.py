@@ -209,9 +209,10 @@ def fit(run: Run) -> Path:
                         f"({last or 'none yet'}) is intact; lower train.optimizer.lr, or set "
                         "train.nonfinite=skip to skip such batches"
                     ) from None
-                skipped += sum(
-                    not bool(torch.isfinite(v)) for k, v in losses.items() if k in ("d", "g")
-                )
+                if skip:  # with "stop", a non-finite loss has raised before any update
+                    skipped += sum(
+                        not bool(torch.isfinite(losses[k])) for k in ("d", "g") if k in losses
+                    )
                 state.step += 1
                 state.position += consumed
                 meter.add(losses, input.shape[0])
