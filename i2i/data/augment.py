@@ -6,9 +6,14 @@ alike: ``AugmentationSequential(..., data_keys=["input", "input"])`` shares the 
 
 from __future__ import annotations
 
+from typing import Any
+
 import kornia.augmentation as K
+import numpy as np
 import torch
 from torch import Tensor, nn
+
+from i2i.data.loader import split_direction
 
 _LUMA = (0.299, 0.587, 0.114)
 
@@ -21,6 +26,12 @@ def to_signed_unit(image: Tensor) -> Tensor:
 def to_uint8(image: Tensor) -> Tensor:
     """float ``[-1, 1]`` → uint8 ``[0, 255]``."""
     return ((image.detach().clamp(-1, 1) + 1) * 127.5).round_().to(torch.uint8)
+
+
+def to_rgb_array(image: Tensor) -> np.ndarray:
+    """A ``(C, H, W)`` float ``[-1, 1]`` image as an ``(H, W, 3)`` uint8 array, ready for PIL."""
+    rgb = to_uint8(match_channels(image.unsqueeze(0), 3)[0])
+    return np.ascontiguousarray(rgb.permute(1, 2, 0).cpu().numpy())
 
 
 def match_channels(image: Tensor, channels: int) -> Tensor:
@@ -88,3 +99,14 @@ class EvalTransform(nn.Module):
         if input.shape[-2:] == (self.size, self.size):
             return input, target
         return self.resize(input).clamp_(-1, 1), self.resize(target).clamp_(-1, 1)
+
+
+def held_out_pairs(
+    batch: dict, direction: str, size: int | None, channels: tuple[int, int], device: Any
+) -> tuple[Tensor, Tensor]:
+    """A collated batch as test-time (input, target): direction, [-1, 1], resize, channels."""
+    input, target = split_direction(batch, direction)
+    input, target = to_signed_unit(input.to(device)), to_signed_unit(target.to(device))
+    if size is not None:
+        input, target = EvalTransform(size)(input, target)
+    return match_channels(input, channels[0]), match_channels(target, channels[1])

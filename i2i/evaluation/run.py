@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from i2i.data.augment import EvalTransform, match_channels, to_signed_unit
-from i2i.data.loader import collate_pairs, split_direction
+from i2i.data.augment import held_out_pairs
+from i2i.data.loader import collate_pairs
 from i2i.evaluation.metrics import pair_metrics
 from i2i.evaluation.report import write_report
 from i2i.inference.load import LoadedGenerator
@@ -32,20 +32,17 @@ def evaluate(
     """Translate every pair's input (resized to ``size``, as at test time), score, report."""
     images = out_dir / "images"
     images.mkdir(parents=True, exist_ok=True)
-    resize = EvalTransform(size) if size else None
     rows = []
+    channels = (generator.in_channels, generator.out_channels)
     context = (
         generator_mode(generator.module, mode) if generator.module is not None else torch.no_grad()
     )
     with context:
         for index in tqdm(range(len(dataset)), disable=not progress, unit="img", desc="eval"):
             sample = dataset[index]
-            input, target = split_direction(collate_pairs([sample]), direction)
-            input, target = to_signed_unit(input.to(device)), to_signed_unit(target.to(device))
-            if resize is not None:
-                input, target = resize(input, target)
-            input = match_channels(input, generator.in_channels)
-            target = match_channels(target, generator.out_channels)
+            input, target = held_out_pairs(
+                collate_pairs([sample]), direction, size or None, channels, device
+            )
             output = generator.run(input)
             scores = {k: float(v[0]) for k, v in pair_metrics(output, target).items()}
             stem = Path(sample["name"]).stem

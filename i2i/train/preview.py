@@ -7,8 +7,8 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from i2i.data.augment import EvalTransform, match_channels, to_signed_unit
-from i2i.data.loader import collate_pairs, split_direction
+from i2i.data.augment import held_out_pairs
+from i2i.data.loader import collate_pairs
 from i2i.interfaces import PairedDataset
 from i2i.testtime import Mode, generator_mode
 from i2i.train.records import save_grid
@@ -32,13 +32,7 @@ class Preview:
         seed: int,
     ) -> None:
         batch = collate_pairs([dataset[i] for i in range(min(count, len(dataset)))])
-        input, target = split_direction(batch, direction)
-        transform = EvalTransform(crop_size)
-        input, target = transform(
-            to_signed_unit(input.to(device)), to_signed_unit(target.to(device))
-        )
-        self.input = match_channels(input, channels[0])
-        self.target = match_channels(target, channels[1])
+        self.input, self.target = held_out_pairs(batch, direction, crop_size, channels, device)
         self.device, self.seed = device, seed
 
     def run(self, generator: nn.Module, mode: Mode, grid_path: Path | None) -> float:
