@@ -6,14 +6,13 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
 from torch import Tensor
 from tqdm import tqdm
 
-from i2i.data.augment import match_channels, to_signed_unit, to_uint8
+from i2i.data.augment import match_channels, to_rgb_array, to_signed_unit
 from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
 from i2i.errors import DataError
 from i2i.inference.load import LoadedGenerator
@@ -140,9 +139,8 @@ def _batches(files: list[Path], side: str | None, size: int) -> Iterator[tuple[l
 
 def save_image(image: Tensor, path: Path) -> None:
     """Save a ``(C, H, W)`` float [-1, 1] image; JPEGs at quality 95."""
-    pixels = to_uint8(match_channels(image.unsqueeze(0), 3)[0]).permute(1, 2, 0).cpu().numpy()
     options = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
-    Image.fromarray(np.ascontiguousarray(pixels)).save(path, **options)
+    Image.fromarray(to_rgb_array(image)).save(path, **options)
 
 
 def translate_files(

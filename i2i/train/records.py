@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from i2i.data.augment import match_channels, to_uint8
+from i2i.data.augment import to_rgb_array
 from i2i.errors import RecipeError
 
 
@@ -96,10 +96,8 @@ class WindowMeter:
 
 def save_grid(path: Path, rows: list[tuple[Tensor, Tensor, Tensor]]) -> None:
     """Save ``input | output | target`` rows (float ``[-1, 1]``, ``(C, H, W)``) as one PNG."""
-    lines = []
-    for images in rows:
-        as_rgb = [match_channels(image.unsqueeze(0), 3)[0] for image in images]
-        lines.append(torch.cat([to_uint8(image).cpu() for image in as_rgb], dim=2))
-    grid = torch.cat(lines, dim=1).permute(1, 2, 0).numpy()
+    grid = np.concatenate(
+        [np.concatenate([to_rgb_array(image) for image in images], axis=1) for images in rows]
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.ascontiguousarray(grid)).save(path)
+    Image.fromarray(grid).save(path)
