@@ -45,7 +45,7 @@ class DataConfig:
     flip: bool = True
     """Random horizontal flip, the same draw for A and B."""
     batch_size: int = 1
-    """Pairs per iteration (the paper uses 1)."""
+    """Pairs per iteration (the paper uses 1); under torchrun, split evenly over the processes."""
     num_workers: int = 2
     """Loader processes decoding images; 0 decodes in the training process."""
     on_corrupt: Literal["fail", "skip"] = "fail"
@@ -104,6 +104,8 @@ class TrainConfig:
     """'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:1', ..."""
     nonfinite: Literal["stop", "skip"] = "stop"
     """A NaN/Inf loss: 'stop' the run (last checkpoint kept), or 'skip' that update and count it."""
+    sync_batchnorm: bool = True
+    """Under torchrun: BatchNorm statistics over the global batch, as one process would compute."""
 
 
 @dataclass

@@ -16,7 +16,11 @@ class EpochSampler(Sampler[int]):
     """The order of an epoch, drawn from ``(seed, epoch)`` alone, so it can be replayed.
 
     Because the order depends on nothing else, a run can restart at any position of any
-    epoch (``start``), and several processes can take disjoint slices (``rank``/``world``).
+    epoch (``start``), and several processes can take disjoint slices (``rank``/``world``):
+    rank r takes positions r, r + world, ..., so consecutive local batches of
+    ``batch_size / world`` make up exactly the global batches one process would draw. Each
+    process gets the same count: an epoch leaves out its last ``length % world`` positions
+    (different samples each epoch, since the order is drawn anew).
 
     Args:
         length: dataset size.
@@ -34,23 +38,27 @@ class EpochSampler(Sampler[int]):
         self.epoch, self.start = 0, 0
 
     def set_epoch(self, epoch: int, start: int = 0) -> None:
-        """Select the epoch to iterate and the first sample position within this rank's share."""
+        """Select the epoch and the position in its order (counted over all ranks) to start at."""
         self.epoch, self.start = epoch, start
 
     def order(self) -> list[int]:
-        """This rank's indices for the current epoch, from position 0."""
+        """The whole epoch's order, every rank's positions."""
         if self.shuffle:
             generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
-            indices = torch.randperm(self.length, generator=generator).tolist()
-        else:
-            indices = list(range(self.length))
-        return indices[self.rank :: self.world]
+            return torch.randperm(self.length, generator=generator).tolist()
+        return list(range(self.length))
+
+    def share(self) -> list[int]:
+        """This rank's indices from ``start`` on; every rank gets as many."""
+        rest = self.order()[self.start :]
+        rest = rest[: len(rest) - len(rest) % self.world]
+        return rest[self.rank :: self.world]
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self.order()[self.start :])
+        return iter(self.share())
 
     def __len__(self) -> int:
-        return max(0, len(self.order()) - self.start)
+        return len(self.share())
 
 
 class SkipUnreadable(Dataset):

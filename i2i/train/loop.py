@@ -30,6 +30,16 @@ from i2i.errors import DataError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
 from i2i.train.build import Models, build_dataset, build_models
+from i2i.train.distributed import (
+    SINGLE,
+    Processes,
+    any_process,
+    gather_objects,
+    join,
+    local_batch_size,
+    mean_over_processes,
+    wrap_for_training,
+)
 from i2i.train.plot import plot_losses
 from i2i.train.preview import Preview
 from i2i.train.records import (
@@ -38,10 +48,12 @@ from i2i.train.records import (
     require_tensorboard,
     tensorboard_writer,
 )
+from i2i.train.rng import capture_rng
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.signals import StopRequests
 from i2i.train.state import RunState
 from i2i.train.step import NonFiniteLoss, train_step
+from i2i.train.sync_batchnorm import to_global_batchnorm
 
 
 def seed_everything(seed: int) -> None:
@@ -77,11 +89,13 @@ class Run:
     state: RunState
     train_set: PairedDataset
     preview: Preview
+    processes: Processes = SINGLE
 
     @property
     def steps_per_epoch(self) -> int:
         """Iterations per epoch."""
-        return math.ceil(len(self.train_set) / self.recipe.data.batch_size)
+        length, world = len(self.train_set), self.processes.world
+        return math.ceil((length - length % world) / self.recipe.data.batch_size)
 
     @property
     def total_steps(self) -> int:
@@ -91,13 +105,24 @@ class Run:
         return scheduled if train.max_steps is None else min(scheduled, train.max_steps)
 
 
-def prepare(recipe: Recipe, run_dir: Path, registry: Registry) -> Run:
-    """Seed, build and check everything the recipe names; writes nothing."""
+def prepare(
+    recipe: Recipe, run_dir: Path, registry: Registry, processes: Processes = SINGLE
+) -> Run:
+    """Seed, build and check everything the recipe names; writes nothing.
+
+    With several ``processes`` (torchrun), each builds the same networks from the same seed,
+    then draws dropout and augmentation from a stream of its own.
+    """
     seed_everything(recipe.seed)
-    device = resolve_device(recipe.train.device)
+    device = join(processes, resolve_device(recipe.train.device))
+    local_batch_size(recipe.data.batch_size, processes)
     if recipe.log.tensorboard:
         require_tensorboard()
     models = build_models(recipe, registry).to(device)
+    if processes.distributed and recipe.train.sync_batchnorm:
+        to_global_batchnorm(models.generator)
+        if models.discriminator is not None:
+            to_global_batchnorm(models.discriminator)
     train_set = build_dataset(recipe, registry, recipe.data.train_split)
     held_out = recipe.data.val_split
     val_set = build_dataset(recipe, registry, held_out) if held_out else train_set
@@ -121,23 +146,32 @@ def prepare(recipe: Recipe, run_dir: Path, registry: Registry) -> Run:
         device,
         recipe.seed,
     )
-    return Run(recipe, run_dir, device, models, state, train_set, preview)
+    if processes.distributed:
+        seed_everything(recipe.seed + 1_000_003 * processes.rank)
+    return Run(recipe, run_dir, device, models, state, train_set, preview, processes)
 
 
-def fit(run: Run) -> Path:
+def fit(run: Run) -> Path | None:
     """Train from ``run.state`` until ``run.total_steps``; returns the last checkpoint's path.
+
+    Under torchrun every process calls this; rank 0 alone writes, and gets the path (the
+    others get None).
 
     SIGINT or SIGTERM end the run after the current step, with a checkpoint
     (:class:`RunInterrupted`); ``i2i resume`` continues it exactly.
     """
-    recipe, state, models = run.recipe, run.state, run.models
-    run.run_dir.mkdir(parents=True, exist_ok=True)
-    (run.run_dir / "config.yaml").write_text(recipe_to_yaml(recipe))
+    recipe, state, models, processes = run.recipe, run.state, run.models, run.processes
+    main = processes.main  # only rank 0 writes: config, metrics, samples, checkpoints
+    if main:
+        run.run_dir.mkdir(parents=True, exist_ok=True)
+        (run.run_dir / "config.yaml").write_text(recipe_to_yaml(recipe))
     data = recipe.data
-    sampler = EpochSampler(len(run.train_set), recipe.seed)
+    sampler = EpochSampler(
+        len(run.train_set), recipe.seed, rank=processes.rank, world=processes.world
+    )
     loader = make_loader(
         run.train_set,
-        data.batch_size,
+        local_batch_size(data.batch_size, processes),
         data.num_workers,
         sampler,
         pin_memory=run.device.type == "cuda",
@@ -145,19 +179,26 @@ def fit(run: Run) -> Path:
     )
     augment = PairedAugmentation(data.load_size, data.crop_size, data.flip).to(run.device)
     optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
-    board = tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard else None
-    metrics = MetricsLog(run.run_dir / "metrics.jsonl", board)
+    step_models = wrap_for_training(models, run.device) if processes.distributed else models
+    board = (
+        tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard and main else None
+    )
+    metrics = MetricsLog(run.run_dir / "metrics.jsonl" if main else None, board)
     total = run.total_steps
 
     def show(step: int) -> None:
+        if not main:
+            return
         grid = run.run_dir / "samples" / f"step_{step:08d}.png"
-        metrics.write(
-            step, **{"val/l1": run.preview.run(models.generator, recipe.log.sample_mode, grid)}
-        )
+        l1 = run.preview.run(models.generator, recipe.log.sample_mode, grid)
+        metrics.write(step, **{"val/l1": l1})
         plot_losses(metrics.path, run.run_dir / "losses.png")
 
-    def checkpoint() -> Path:
-        tensors, meta = state.to_tensors()
+    def checkpoint() -> Path | None:
+        rng_by_rank = gather_objects(capture_rng(), processes)  # every process takes part
+        if not main:
+            return None
+        tensors, meta = state.to_tensors(rng_by_rank)
         meta["recipe"] = recipe_to_dict(recipe)
         return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
 
@@ -168,7 +209,7 @@ def fit(run: Run) -> Path:
     progress = tqdm(
         total=total,
         initial=state.step,
-        disable=not recipe.log.progress,
+        disable=not (recipe.log.progress and main),
         unit="it",
         dynamic_ncols=True,
         desc=run.run_dir.name,
@@ -176,10 +217,11 @@ def fit(run: Run) -> Path:
     )
     started = time.perf_counter()
     stop = StopRequests()
+    stopping = False  # agreed by all processes, so they all leave after the same step
     skipped = 0  # updates skipped for a non-finite loss (train.nonfinite=skip)
     unreadable = 0  # pairs skipped as unreadable (data.on_corrupt=skip)
     try:
-        while state.step < total and not stop.signal:
+        while state.step < total and not stopping:
             lr = recipe.train.optimizer.lr * lr_multiplier(
                 state.epoch + 1, recipe.train.epochs, recipe.train.epochs_decay
             )
@@ -188,9 +230,9 @@ def fit(run: Run) -> Path:
             for batch in loader:
                 unreadable += batch["skipped"]
                 consumed = len(batch["name"]) + batch["skipped"]  # the sampler's positions
-                if not batch["name"]:
-                    state.position += consumed
-                    continue  # every pair of this batch was unreadable (data.on_corrupt=skip)
+                if any_process(not batch["name"], run.device):
+                    state.position += consumed * processes.world
+                    continue  # every pair of a local batch was unreadable (data.on_corrupt=skip)
                 input, target = split_direction(batch, data.direction)
                 _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
                 input = to_signed_unit(input.to(run.device, non_blocking=True))
@@ -201,7 +243,7 @@ def fit(run: Run) -> Path:
                 skip = recipe.train.nonfinite == "skip"
                 try:
                     losses = train_step(
-                        models, state.optimizer_g, state.optimizer_d, input, target, skip
+                        step_models, state.optimizer_g, state.optimizer_d, input, target, skip
                     )
                 except NonFiniteLoss as error:
                     raise NonFiniteLoss(
@@ -209,13 +251,16 @@ def fit(run: Run) -> Path:
                         f"({last or 'none yet'}) is intact; lower train.optimizer.lr, or set "
                         "train.nonfinite=skip to skip such batches"
                     ) from None
+                if processes.distributed:
+                    losses = dict(zip(losses, mean_over_processes(torch.stack([*losses.values()]))))
                 if skip:  # with "stop", a non-finite loss has raised before any update
                     skipped += sum(
                         not bool(torch.isfinite(losses[k])) for k in ("d", "g") if k in losses
                     )
                 state.step += 1
-                state.position += consumed
-                meter.add(losses, input.shape[0])
+                state.position += consumed * processes.world
+                meter.add(losses, input.shape[0] * processes.world)
+                stopping = any_process(stop.signal is not None, run.device)
                 progress.update()
                 if state.step % recipe.log.every == 0 or state.step == total:
                     values = meter.report()
@@ -233,14 +278,15 @@ def fit(run: Run) -> Path:
                     show(state.step)
                 if state.step % recipe.checkpoint.every == 0 and state.step < total:
                     last = checkpoint()
-                if state.step >= total or stop.signal:
+                if state.step >= total or stopping:
                     break
             else:
                 state.epoch, state.position = state.epoch + 1, 0
-        if stop.signal:
+        if stopping:
             last = checkpoint()
+            cause = stop.signal.name if stop.signal else "a signal to another process"
             raise RunInterrupted(
-                f"stopped by {stop.signal.name} at step {state.step}; checkpoint {last} saved; "
+                f"stopped by {cause} at step {state.step}; checkpoint {last} saved; "
                 f"continue with: i2i resume {run.run_dir}"
             )
         show(state.step)

@@ -37,12 +37,13 @@ def tensorboard_writer(folder: Path) -> Any:
 class MetricsLog:
     """Appends one JSON object per line; each line carries ``step`` and wall ``time``.
 
-    With a TensorBoard writer, every numeric value is also written as a scalar.
+    With a TensorBoard writer, every numeric value is also written as a scalar. Without a
+    path (processes other than rank 0) nothing is written.
     """
 
-    def __init__(self, path: Path, board: Any = None) -> None:
+    def __init__(self, path: Path | None, board: Any = None) -> None:
         self.path, self.board = path, board
-        self._stream = path.open("a", buffering=1)
+        self._stream = path.open("a", buffering=1) if path is not None else None
 
     def write(self, step: int, **values: Any) -> None:
         """Append a line for ``step``; floats are rounded to 6 significant digits."""
@@ -50,6 +51,8 @@ class MetricsLog:
         for key, value in values.items():
             value = value.item() if torch.is_tensor(value) else value
             record[key] = float(f"{value:.6g}") if isinstance(value, float) else value
+        if self._stream is None:
+            return
         self._stream.write(json.dumps(record) + "\n")
         if self.board is not None:
             for key, value in record.items():
@@ -58,7 +61,8 @@ class MetricsLog:
 
     def close(self) -> None:
         """Flush and close the file (and the TensorBoard writer)."""
-        self._stream.close()
+        if self._stream is not None:
+            self._stream.close()
         if self.board is not None:
             self.board.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from i2i.checkpoint import list_checkpoints, load_checkpoint
 from i2i.config.load import load_recipe, recipe_to_dict
 from i2i.errors import CheckpointError, RecipeError
 from i2i.registry import Registry
+from i2i.train.distributed import SINGLE, Processes
 from i2i.train.loop import Run, prepare
 
 
@@ -41,8 +43,14 @@ def _model_differences(saved: dict[str, Any], current: dict[str, Any], prefix: s
     return differences
 
 
-def resume(run_dir: Path, overrides: Sequence[str], registry: Registry) -> Run:
-    """Rebuild the run in ``run_dir`` from its config.yaml and continue from its last checkpoint."""
+def resume(
+    run_dir: Path, overrides: Sequence[str], registry: Registry, processes: Processes = SINGLE
+) -> Run:
+    """Rebuild the run in ``run_dir`` from its config.yaml and continue from its last checkpoint.
+
+    Under torchrun each process restores its own random state; a run saved by fewer
+    processes continues on new streams for the extra ones (and says so).
+    """
     config = run_dir / "config.yaml"
     if not config.is_file():
         raise RecipeError(f"'{run_dir}' holds no run (no config.yaml); start one with i2i run")
@@ -59,7 +67,16 @@ def resume(run_dir: Path, overrides: Sequence[str], registry: Registry) -> Run:
             f"{checkpoints[-1].name} was trained with another model: {'; '.join(differences)}; "
             "resume with the checkpoint's model settings"
         )
-    run = prepare(recipe, run_dir, registry)
-    run.state.load_tensors(tensors, meta)
-    truncate_metrics(run_dir / "metrics.jsonl", run.state.step)
+    run = prepare(recipe, run_dir, registry, processes)
+    run.state.load_tensors(tensors, meta, processes.rank)
+    saved = meta.get("processes", 1)
+    if saved != processes.world and processes.main:
+        warnings.warn(
+            f"{checkpoints[-1].name} was saved by {saved} process(es), this run has "
+            f"{processes.world}: the extra processes draw new random streams, so the "
+            "continuation is not bit-identical to an uninterrupted run",
+            stacklevel=1,
+        )
+    if processes.main:
+        truncate_metrics(run_dir / "metrics.jsonl", run.state.step)
     return run

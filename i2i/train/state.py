@@ -25,7 +25,7 @@ class RunState:
     Attributes:
         step: iterations completed.
         epoch: 0-based index of the epoch in progress.
-        position: samples of that epoch already consumed (this process's share).
+        position: positions of that epoch's order already consumed, by all processes.
     """
 
     generator: nn.Module
@@ -44,10 +44,21 @@ class RunState:
             "optimizer_d": self.optimizer_d,
         }
 
-    def to_tensors(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
-        """Flatten into ``{name: tensor}`` (for safetensors) and JSON-able metadata."""
-        tensors, meta = capture_rng()
+    def to_tensors(
+        self, rng_by_rank: list[tuple[dict[str, Tensor], dict[str, Any]]] | None = None
+    ) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """Flatten into ``{name: tensor}`` (for safetensors) and JSON-able metadata.
+
+        ``rng_by_rank`` holds every process's :func:`capture_rng` (default: this one's).
+        """
+        tensors: dict[str, Tensor] = {}
+        meta: dict[str, Any] = {}
+        for rank, (rng_tensors, rng_meta) in enumerate(rng_by_rank or [capture_rng()]):
+            prefix = rng_prefix(rank)
+            tensors.update({prefix + k: v for k, v in rng_tensors.items()})
+            meta.update({prefix + k: v for k, v in rng_meta.items()})
         meta.update(step=self.step, epoch=self.epoch, position=self.position)
+        meta["processes"] = len(rng_by_rank or [None])
         for part, obj in self._parts().items():
             if obj is None:
                 continue
@@ -63,8 +74,12 @@ class RunState:
                 meta[f"{part}.param_groups"] = state["param_groups"]
         return tensors, meta
 
-    def load_tensors(self, tensors: dict[str, Tensor], meta: dict[str, Any]) -> None:
-        """Restore from :meth:`to_tensors` output; mismatching shapes or parts fail clearly."""
+    def load_tensors(self, tensors: dict[str, Tensor], meta: dict[str, Any], rank: int = 0) -> bool:
+        """Restore from :meth:`to_tensors` output; mismatching shapes or parts fail clearly.
+
+        Returns False when the checkpoint holds no random state for ``rank`` (it was saved
+        by fewer processes); everything else is restored all the same.
+        """
         for part, obj in self._parts().items():
             prefix = f"{part}."
             own = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
@@ -81,7 +96,18 @@ class RunState:
                     f"checkpoint does not fit this recipe's {part}: {first}"
                 ) from None
         self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
-        restore_rng(tensors, meta)
+        prefix = rng_prefix(rank)
+        own_tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+        own_meta = {k[len(prefix) :]: v for k, v in meta.items() if k.startswith(prefix)}
+        if "rng.torch" not in own_tensors:
+            return False
+        restore_rng(own_tensors, own_meta)
+        return True
+
+
+def rng_prefix(rank: int) -> str:
+    """Key prefix of a process's random state: none for rank 0 (as a one-process run saves)."""
+    return "" if rank == 0 else f"rank{rank}."
 
 
 def _optimizer_state(tensors: dict[str, Tensor], param_groups: list[dict[str, Any]]) -> dict:

@@ -5,6 +5,9 @@
    statistics are per pass); D's loss; Adam step on D.
 3. G step with D frozen: D on (x, fake); adversarial loss plus the weighted terms (λ·L1);
    Adam step on G.
+
+Under torchrun G and D arrive wrapped in DistributedDataParallel; G's step calls the bare D,
+which has no gradient to average, and every process agrees on whether an update is taken.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from torch.optim import Optimizer
 from i2i.errors import I2IError
 from i2i.interfaces import DiscriminatorOutput, LossInputs
 from i2i.train.build import Models
+from i2i.train.distributed import all_processes, unwrapped
 
 
 def _requires_grad(module: nn.Module, flag: bool) -> None:
@@ -64,7 +68,7 @@ def train_step(
         real_judged = _detached(real_judged)
 
         _requires_grad(discriminator, False)  # G's step must not accumulate grads in D
-        fake_judged = discriminator(judged(output))
+        fake_judged = unwrapped(discriminator)(judged(output))
         loss_g_adv = models.adversarial.generator_loss(fake_judged)
         losses["g_adv"] = loss_g_adv.detach()
         loss_g = models.adversarial_weight * loss_g_adv
@@ -91,11 +95,17 @@ class NonFiniteLoss(I2IError):
 
 
 def _finite(loss: Tensor, name: str, skip: bool) -> bool:
-    """True to take the optimiser step; a non-finite loss raises, or is skipped when asked."""
-    if bool(torch.isfinite(loss)):
+    """True to take the optimiser step; a non-finite loss raises, or is skipped when asked.
+
+    Under torchrun, a non-finite loss on any process counts for all: their averaged
+    gradients are not finite either.
+    """
+    if all_processes(bool(torch.isfinite(loss)), loss.device):
         return True
     if skip:
         return False
+    if bool(torch.isfinite(loss)):
+        raise NonFiniteLoss(f"loss '{name}' is not finite on another process")
     raise NonFiniteLoss(f"loss '{name}' is {loss.item()}")
 
 

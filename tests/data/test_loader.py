@@ -32,6 +32,25 @@ def test_sampler_resumes_mid_epoch_and_shards_by_rank():
     assert not set(shards[0]) & set(shards[1])
 
 
+def test_ranks_draw_the_global_batches_of_one_process_evenly():
+    whole = EpochSampler(21, seed=5)
+    whole.set_epoch(2)
+    order = whole.order()
+    shards = [EpochSampler(21, seed=5, rank=r, world=2) for r in range(2)]
+    for shard in shards:
+        shard.set_epoch(2)
+    local = [list(shard) for shard in shards]
+    assert len(local[0]) == len(local[1]) == 10  # the 21st position is left out this epoch
+    for k in range(5):  # a global batch of 4 is two local batches of 2
+        global_batch = order[4 * k : 4 * k + 4]
+        assert sorted(local[0][2 * k : 2 * k + 2] + local[1][2 * k : 2 * k + 2]) == sorted(
+            global_batch
+        )
+    for shard in shards:  # resuming at global position 8 continues both ranks together
+        shard.set_epoch(2, start=8)
+    assert sorted(list(shards[0]) + list(shards[1])) == sorted(order[8:20])
+
+
 def _sample(name: str, size: int) -> dict:
     return {
         "A": torch.zeros(3, size, size, dtype=torch.uint8),
