@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class I2IError(Exception):
@@ -31,6 +32,14 @@ class PluginError(I2IError):
 
 class DataError(I2IError):
     """A dataset, a data folder or an image file cannot be used."""
+
+
+class MissingDataset(DataError):
+    """The folder of an official dataset is missing; ``i2i data download`` can fetch it."""
+
+    def __init__(self, message: str, dataset: str, parent: Path) -> None:
+        super().__init__(message)
+        self.dataset, self.parent = dataset, parent
 
 
 class CheckpointError(I2IError):

@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from i2i.cli.base import main, reports_errors, warn_plugin_problems
+from i2i.errors import MissingDataset
+
+if TYPE_CHECKING:  # imported when a command runs: `i2i --help` stays quick without torch
+    from i2i.train.distributed import Processes
+    from i2i.train.loop import Run
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
 @click.argument("recipe", type=click.Path(dir_okay=False))
 @click.argument("overrides", nargs=-1)
+@click.option(
+    "--resume",
+    "resume_existing",
+    is_flag=True,
+    help="When run.dir already holds a run, continue it as `i2i resume` does instead of "
+    "refusing; otherwise start it. One command line for jobs that get requeued.",
+)
 @reports_errors
-def run(recipe: str, overrides: tuple[str, ...]) -> None:
+def run(recipe: str, overrides: tuple[str, ...], resume_existing: bool) -> None:
     """Train from RECIPE, with optional key=value OVERRIDES.
 
     \b
@@ -21,23 +36,37 @@ def run(recipe: str, overrides: tuple[str, ...]) -> None:
       i2i run recipes/quickstart.yaml
       i2i run recipes/pix2pix_maps.yaml data.root=datasets/maps train.max_steps=200
       i2i run recipes/pix2pix_maps.yaml model.generator.name=encoder_decoder
+      i2i run --resume recipes/pix2pix_maps.yaml run.dir=runs/maps
+      torchrun --nproc-per-node 2 -m i2i run recipes/pix2pix_maps.yaml data.batch_size=2
     """
     from i2i.config import load_recipe
     from i2i.plugins import default_registry
-    from i2i.train.loop import fit, prepare
-    from i2i.train.rundir import choose_run_dir
+    from i2i.train import distributed
+    from i2i.train.loop import prepare
+    from i2i.train.resume import resume as resume_run
+    from i2i.train.rundir import choose_run_dir, holds_run
 
     config = load_recipe(recipe, overrides)
-    warn_plugin_problems()
-    run_dir = choose_run_dir(config.run.dir, recipe)
-    config.run.dir = str(run_dir)
-    prepared = prepare(config, run_dir, default_registry())
-    click.echo(
-        f"i2i: training {prepared.total_steps} iterations on {prepared.device}; run in {run_dir}",
-        err=True,
-    )
-    last = fit(prepared)
-    click.echo(f"i2i: done. checkpoint {last}", err=True)
+    requested = Path(config.run.dir or Path("runs") / Path(recipe).stem)
+    if resume_existing and holds_run(requested):
+        rest = [o for o in overrides if not o.startswith("run.dir=")]
+        _train(lambda processes: resume_run(requested, rest, default_registry(), processes))
+        return
+
+    def start(processes: Processes) -> Run:
+        run_dir = distributed.decided_by_main(
+            processes,
+            lambda: choose_run_dir(str(requested) if resume_existing else config.run.dir, recipe),
+        )
+        config.run.dir = str(run_dir)
+        try:
+            return prepare(config, run_dir, default_registry(), processes)
+        except MissingDataset as missing:
+            if processes.distributed or not _offer_download(missing):
+                raise
+            return prepare(config, run_dir, default_registry(), processes)
+
+    _train(start, device=config.train.device)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})
@@ -55,16 +84,62 @@ def resume(run_dir: str, overrides: tuple[str, ...]) -> None:
     Examples:
       i2i resume runs/pix2pix_maps
       i2i resume runs/smoke train.max_steps=400
+      torchrun --nproc-per-node 2 -m i2i resume runs/pix2pix_maps
     """
     from i2i.plugins import default_registry
-    from i2i.train.loop import fit
     from i2i.train.resume import resume as resume_run
 
-    prepared = resume_run(Path(run_dir), overrides, default_registry())
-    click.echo(
-        f"i2i: resuming at step {prepared.state.step} of {prepared.total_steps} "
-        f"on {prepared.device}; run in {run_dir}",
-        err=True,
-    )
-    last = fit(prepared)
-    click.echo(f"i2i: done. checkpoint {last}", err=True)
+    _train(lambda processes: resume_run(Path(run_dir), overrides, default_registry(), processes))
+
+
+def interactive() -> bool:
+    """True when a person can answer a question on the terminal."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _offer_download(missing: MissingDataset) -> bool:
+    """Ask (on a terminal only) whether to fetch a missing official dataset; True once fetched."""
+    from i2i.data.download import download_dataset
+
+    if not interactive():
+        return False
+    click.echo(f"i2i: {missing}", err=True)
+    question = f"Download {missing.dataset} into {missing.parent} now?"
+    if not click.confirm(question, default=False, err=True):
+        return False
+    download_dataset(missing.dataset, missing.parent)
+    return True
+
+
+def _train(start: Callable[[Processes], Run], device: str | None = None) -> None:
+    """Join torchrun's processes (if any), build the run with ``start``, train, and report.
+
+    ``device`` (the recipe's train.device) lets the process group be joined before ``start``,
+    for starts that must agree across processes; resuming joins inside ``prepare``.
+    """
+    from i2i.train import distributed
+    from i2i.train.loop import fit, resolve_device
+
+    processes = distributed.from_environment()
+    if processes.main:
+        warn_plugin_problems()
+    try:
+        if device is not None:
+            distributed.join(processes, resolve_device(device))
+        prepared = start(processes)
+        state = prepared.state
+        what = f"resuming at step {state.step} of" if state.step else "training"
+        where = f"{prepared.device}"
+        if processes.distributed:
+            where = f"{processes.world} processes ({prepared.device.type})"
+        if processes.main:
+            click.echo(
+                f"i2i: {what} {prepared.total_steps} iterations on {where}; "
+                f"run in {prepared.run_dir}",
+                err=True,
+            )
+        last = fit(prepared)
+    finally:
+        distributed.leave()
+    if processes.main:
+        click.echo(f"i2i: done. checkpoint {last}", err=True)

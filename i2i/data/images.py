@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from i2i.errors import DataError, DataWarning
+from i2i.errors import DataError, DataWarning, MissingDataset
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -23,9 +23,13 @@ def natural_key(path: Path) -> list[object]:
 def list_images(folder: Path) -> list[Path]:
     """Image files directly in ``folder``, in natural order; a clear error if there are none."""
     if not folder.is_dir():
-        raise DataError(
-            f"data folder '{folder}' does not exist; check data.root and the split name"
-            + _download_hint(folder)
+        message = f"data folder '{folder}' does not exist; check data.root and the split name"
+        official = _official_dataset(folder)
+        if official is None:
+            raise DataError(message)
+        name, parent = official
+        raise MissingDataset(
+            f"{message}, or download it: i2i data download {name} --dir {parent}", name, parent
         )
     entries = [p for p in folder.iterdir() if p.is_file()]
     files = [p for p in entries if p.suffix.lower() in IMAGE_EXTENSIONS]
@@ -46,15 +50,14 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(files, key=natural_key)
 
 
-def _download_hint(folder: Path) -> str:
-    """When the missing folder is one of the official datasets, say how to get it."""
+def _official_dataset(folder: Path) -> tuple[str, Path] | None:
+    """(name, parent folder) when ``folder`` lies inside one of the official datasets."""
     from i2i.data.download import DATASETS
 
     for part in folder.parts:
         if part in DATASETS:
-            parent = Path(*folder.parts[: folder.parts.index(part)]) or Path(".")
-            return f", or download it: i2i data download {part} --dir {parent}"
-    return ""
+            return part, Path(*folder.parts[: folder.parts.index(part)]) or Path(".")
+    return None
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

@@ -7,6 +7,7 @@ import http.server
 import io
 import tarfile
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +137,26 @@ def test_cli_download_and_errors(server, tmp_path):
     assert missing.exit_code == 2 and "HTTP 404" in missing.output
     unknown = CliRunner().invoke(main, ["data", "download", "mapz", "--dir", str(tmp_path)])
     assert unknown.exit_code == 2 and "unknown dataset 'mapz'" in unknown.output
+
+
+def test_run_offers_to_download_a_missing_official_dataset(server, tmp_path, monkeypatch):
+    import i2i.cli.train
+
+    server.files["/maps.tar.gz"] = _maps_archive()
+    recipe = Path(__file__).parents[2] / "recipes" / "pix2pix_maps.yaml"
+    small = ["model.generator.depth=5", "model.generator.ngf=8", "model.discriminator.ndf=8"]
+    small += ["data.load_size=36", "data.crop_size=32", "data.num_workers=0"]
+    small += ["train.max_steps=1", "train.device=cpu", "log.progress=false"]
+    command = ["run", str(recipe), f"data.root={tmp_path / 'datasets' / 'maps'}", *small]
+    monkeypatch.setattr(i2i.cli.train, "interactive", lambda: True)
+    declined = CliRunner().invoke(main, [*command, f"run.dir={tmp_path / 'no'}"], input="n\n")
+    assert declined.exit_code == 2 and "i2i data download maps --dir" in declined.output
+    assert not (tmp_path / "datasets").exists()
+    accepted = CliRunner().invoke(main, [*command, f"run.dir={tmp_path / 'yes'}"], input="y\n")
+    assert accepted.exit_code == 0, accepted.output
+    assert "Download maps into" in accepted.output
+    assert (tmp_path / "datasets" / "maps" / "train" / "1.png").is_file()
+    assert (tmp_path / "yes" / "checkpoints").is_dir()
+    monkeypatch.setattr(i2i.cli.train, "interactive", lambda: False)  # scripts are not asked
+    quiet = CliRunner().invoke(main, [*command[:2], f"data.root={tmp_path / 'elsewhere/maps'}"])
+    assert quiet.exit_code == 2 and "Download" not in quiet.output

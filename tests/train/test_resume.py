@@ -152,3 +152,20 @@ def test_resume_with_another_model_says_what_differs(tiny_recipe, tmp_path):
     fit(prepare(recipe, choose_run_dir(recipe.run.dir, None), default_registry()))
     with pytest.raises(CheckpointError, match=r"model.generator.ngf: checkpoint 8, recipe 16"):
         resume(Path(recipe.run.dir), ["model.generator.ngf=16"], default_registry())
+
+
+def test_run_with_resume_starts_or_continues_the_same_command(tmp_path):
+    from click.testing import CliRunner
+
+    from i2i.cli import main
+
+    run_dir = tmp_path / "requeued"
+    command = ["run", str(QUICKSTART), *TINY_OVERRIDES, f"run.dir={run_dir}", "log.every=1"]
+    first = CliRunner().invoke(main, [*command, "train.max_steps=2", "--resume"])
+    assert first.exit_code == 0, first.output
+    refused = CliRunner().invoke(main, [*command, "train.max_steps=4"])
+    assert refused.exit_code == 2 and "already holds a run" in refused.output
+    again = CliRunner().invoke(main, [*command, "train.max_steps=4", "--resume"])
+    assert again.exit_code == 0, again.output
+    assert "resuming at step 2 of 4" in again.output
+    assert sorted(_steps(run_dir)) == [1, 2, 3, 4]
