@@ -3,16 +3,23 @@
 The paper (and the official code) keeps G in *train* mode at test time: dropout stays on,
 supplying the noise z, and BatchNorm normalises with the batch's own statistics. Doing that
 naively would update BatchNorm's running statistics; :func:`generator_mode` puts them back.
+
+The paper tests one image at a time, so "the batch's own statistics" are each image's. In
+paper mode every BatchNorm here normalises each image by its own statistics, whatever the
+batch size: a batch of 8 gives the 8 images that 8 single-image passes would give, faster.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Literal
 
 import torch
-from torch import nn
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 Mode = Literal["paper", "eval"]
 
@@ -25,11 +32,23 @@ def generator_mode(module: nn.Module, mode: Mode = "paper") -> Iterator[nn.Modul
     was_training = module.training
     saved = {name: buffer.clone() for name, buffer in module.named_buffers()}
     module.train(mode == "paper")
+    norms = [m for m in module.modules() if isinstance(m, _BatchNorm)] if mode == "paper" else []
+    for norm in norms:
+        norm.forward = functools.partial(_per_image_statistics, norm)  # type: ignore[method-assign]
     try:
         with torch.no_grad():
             yield module
     finally:
+        for norm in norms:
+            del norm.forward
         module.train(was_training)
         with torch.no_grad():
             for name, buffer in module.named_buffers():
                 buffer.copy_(saved[name])
+
+
+def _per_image_statistics(norm: _BatchNorm, input: Tensor) -> Tensor:
+    """BatchNorm in train mode as a batch of one image computes it, for each image alone."""
+    return F.instance_norm(
+        input, weight=norm.weight, bias=norm.bias, use_input_stats=True, eps=norm.eps
+    )

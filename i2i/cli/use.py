@@ -57,7 +57,15 @@ def _mode(eval_mode: bool) -> str:
     type=int,
     default=1,
     show_default=True,
-    help="Images (or tiles) per forward pass.",
+    help="Images (or tiles) per forward pass; in paper mode each image keeps its own "
+    "statistics, so the outputs do not depend on it.",
+)
+@click.option(
+    "--load-size",
+    type=int,
+    default=None,
+    help="Resize inputs to N×N first (as training's data.load_size resize); outputs are N×N. "
+    "The official test.py uses 256.",
 )
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
 @click.option(
@@ -78,6 +86,7 @@ def translate(
     tile: int | None,
     tile_overlap: int | None,
     batch_size: int,
+    load_size: int | None,
     device: str,
     eval_mode: bool,
     seed: int | None,
@@ -94,6 +103,7 @@ def translate(
     Examples:
       i2i translate -c runs/quickstart/checkpoints/step_00000300.safetensors -o out photos/
       i2i translate -c latest_net_G.pth -o out --aligned --direction AtoB datasets/maps/val
+      i2i translate -c model.safetensors -o out --aligned --load-size 256 --batch-size 8 val/
       i2i translate -c model.onnx -o out --tile 512 mosaic.png
     """
     from i2i.inference.load import load_generator
@@ -112,6 +122,7 @@ def translate(
         batch_size=batch_size,
         device=device,
         progress=progress,
+        load_size=load_size,
     )
     paths = [Path(p) for p in inputs]
     if generator.module is None:

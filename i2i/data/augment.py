@@ -86,19 +86,23 @@ def _resize(size: int) -> nn.Module:
     return K.Resize((size, size), resample="bicubic", align_corners=False, antialias=True)
 
 
+def resize_square(image: Tensor, size: int) -> Tensor:
+    """Resize a ``[-1, 1]`` batch to ``size²`` the way training's ``data.load_size`` does."""
+    if image.shape[-2:] == (size, size):
+        return image
+    return _resize(size)(image).clamp_(-1, 1)
+
+
 class EvalTransform(nn.Module):
     """The paper's test-time preprocessing: resize both images to ``crop_size²``, no randomness."""
 
     def __init__(self, crop_size: int) -> None:
         super().__init__()
-        self.resize = _resize(crop_size)
         self.size = crop_size
 
     def forward(self, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
         """Resize a batch of pairs."""
-        if input.shape[-2:] == (self.size, self.size):
-            return input, target
-        return self.resize(input).clamp_(-1, 1), self.resize(target).clamp_(-1, 1)
+        return resize_square(input, self.size), resize_square(target, self.size)
 
 
 def held_out_pairs(

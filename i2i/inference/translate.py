@@ -12,7 +12,7 @@ from PIL import Image
 from torch import Tensor
 from tqdm import tqdm
 
-from i2i.data.augment import match_channels, to_rgb_array, to_signed_unit
+from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_signed_unit
 from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
 from i2i.errors import DataError
 from i2i.inference.load import LoadedGenerator
@@ -154,14 +154,21 @@ def translate_files(
     batch_size: int = 1,
     device: str = "cpu",
     progress: bool = True,
+    load_size: int | None = None,
 ) -> list[Path]:
-    """Translate every input image into ``out_dir`` under its own name, at its own size."""
+    """Translate every input image into ``out_dir`` under its own name.
+
+    Each output has its input's size, or ``load_size²`` when given: inputs are then resized
+    to that square first, as the official test.py does (at 256).
+    """
     files = expand_inputs(inputs)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     bar = tqdm(total=len(files), unit="img", disable=not progress, desc="translate")
     for paths, pixels in _batches(files, side, 1 if tile else batch_size):
         image = match_channels(to_signed_unit(pixels.to(device)), generator.in_channels)
+        if load_size is not None:
+            image = resize_square(image, load_size)
         if tile:
             result = translate_tiled(generator, image, tile, overlap, batch_size)
         else:

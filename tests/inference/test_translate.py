@@ -119,3 +119,35 @@ def test_cli_errors_are_one_line(tiny_checkpoint, tmp_path):
     assert result.exit_code == 2 and "missing.png' does not exist" in result.output
     result = _translate(tmp_path / "nope.safetensors", tmp_path / "o", str(tmp_path))
     assert result.exit_code == 2 and "not found" in result.output
+
+
+def test_paper_mode_normalises_each_image_alone_whatever_the_batch():
+    from i2i_pix2pix import UNetGenerator
+
+    torch.manual_seed(0)
+    generator = UNetGenerator(depth=5, ngf=8, norm="batch", dropout=0.0)
+    images = torch.rand(3, 3, 64, 64) * 2 - 1
+    singles = []
+    for image in images:  # the paper's test: train-mode BatchNorm on a batch of one
+        generator.train()
+        with torch.no_grad():
+            singles.append(generator(image[None])[0])
+    with generator_mode(generator, "paper"):
+        batched = generator(images)
+    assert torch.allclose(batched, torch.stack(singles), atol=1e-5)
+    generator.train()
+    with torch.no_grad():  # plain train mode would mix the three images' statistics
+        assert not torch.allclose(generator(images), batched, atol=1e-3)
+    assert all("forward" not in vars(m) for m in generator.modules())  # patch removed
+
+
+def test_load_size_resizes_inputs_as_test_py_does(tiny_checkpoint, tmp_path):
+    rng = np.random.default_rng(1)
+    (tmp_path / "in").mkdir()
+    _save(tmp_path / "in" / "wide.png", rng.integers(0, 255, (48, 80, 3), dtype=np.uint8))
+    result = _translate(
+        tiny_checkpoint, tmp_path / "out", "--load-size", "64", str(tmp_path / "in")
+    )
+    assert result.exit_code == 0, result.output
+    with Image.open(tmp_path / "out" / "wide.png") as output:
+        assert output.size == (64, 64)
