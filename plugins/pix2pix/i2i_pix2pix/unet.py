@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from i2i_pix2pix.layers import Norm, conv_bias, init_weights, norm_layer
+from i2i_pix2pix.small_conv import SmallInputConv2d, SmallInputConvTranspose2d
 
 
 def _width(ngf: int, level: int) -> int:
@@ -63,7 +64,8 @@ class UNetGenerator(nn.Module):
         self.down = nn.ModuleList()
         for level in range(depth):
             source = in_channels if level == 0 else _width(ngf, level - 1)
-            layers: list[nn.Module] = [nn.Conv2d(source, _width(ngf, level), 4, 2, 1, bias=bias)]
+            width = _width(ngf, level)
+            layers: list[nn.Module] = [SmallInputConv2d(source, width, 4, 2, 1, bias=bias)]
             if 0 < level < innermost:
                 layers.append(norm_layer(norm, _width(ngf, level)))
             self.down.append(nn.Sequential(*layers))
@@ -74,10 +76,10 @@ class UNetGenerator(nn.Module):
             source = _width(ngf, level) * (2 if joined else 1)
             layers = [nn.ReLU(inplace=True)]
             if level == 0:
-                layers += [nn.ConvTranspose2d(source, out_channels, 4, 2, 1), nn.Tanh()]
+                layers += [SmallInputConvTranspose2d(source, out_channels, 4, 2, 1), nn.Tanh()]
             else:
                 target = _width(ngf, level - 1)
-                layers += [nn.ConvTranspose2d(source, target, 4, 2, 1, bias=bias)]
+                layers += [SmallInputConvTranspose2d(source, target, 4, 2, 1, bias=bias)]
                 layers.append(norm_layer(norm, target))
                 if dropout > 0 and 4 <= level < innermost:
                     layers.append(nn.Dropout(dropout))
