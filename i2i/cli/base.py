@@ -12,6 +12,7 @@ import click
 
 from i2i import __version__
 from i2i.errors import I2IError, RunInterrupted
+from i2i.runtime import tune_malloc
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,3 +71,4 @@ def main() -> None:
       i2i run recipes/quickstart.yaml
     """
     warnings.formatwarning = _one_line_warning  # warnings print as one "i2i: warning:" line
+    tune_malloc()

@@ -132,10 +132,11 @@ def prepare(
         raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
     optim = recipe.train.optimizer
     betas = (optim.betas[0], optim.betas[1])
-    optimizer_g = torch.optim.Adam(models.generator.parameters(), lr=optim.lr, betas=betas)
+    adam = {"lr": optim.lr, "betas": betas, "fused": optim.fused or None}
+    optimizer_g = torch.optim.Adam(models.generator.parameters(), **adam)
     optimizer_d = None
     if models.discriminator is not None:
-        optimizer_d = torch.optim.Adam(models.discriminator.parameters(), lr=optim.lr, betas=betas)
+        optimizer_d = torch.optim.Adam(models.discriminator.parameters(), **adam)
     state = RunState(models.generator, models.discriminator, optimizer_g, optimizer_d)
     preview = Preview(
         val_set,
