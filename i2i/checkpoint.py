@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import Tensor
 
 from i2i import __version__
@@ -90,14 +90,17 @@ def list_checkpoints(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_checkpoint(path: Path) -> tuple[dict[str, Tensor], dict[str, Any]]:
-    """Read a checkpoint's tensors and metadata."""
+def load_checkpoint(
+    path: Path, prefix: str | None = None
+) -> tuple[dict[str, Tensor], dict[str, Any]]:
+    """Read a checkpoint's metadata and its tensors (only those named ``prefix...`` if given)."""
     if not path.is_file():
         raise CheckpointError(f"checkpoint '{path}' not found")
     try:
-        tensors = load_file(str(path))
         with safe_open(str(path), "pt") as handle:
             header = handle.metadata() or {}
+            names = [k for k in handle.keys() if prefix is None or k.startswith(prefix)]  # noqa: SIM118 (a safe_open handle is not iterable)
+            tensors = {name: handle.get_tensor(name) for name in names}
         meta = json.loads(header[META_KEY])
     except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as error:
         raise CheckpointError(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
-import timm
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file
@@ -73,6 +72,9 @@ class TimmUNet(nn.Module):
         norm: str = "batch",
     ) -> None:
         super().__init__()
+        # Imported here: i2i loads every plugin at start-up, and timm takes ~2 s to import.
+        import timm
+
         self.in_channels, self.out_channels = in_channels, out_channels
         try:
             self.encoder = timm.create_model(
