@@ -106,6 +106,12 @@ class TrainConfig:
     """'auto' (CUDA when available, else CPU), 'cpu', 'cuda', 'cuda:1', ..."""
     nonfinite: Literal["stop", "skip"] = "stop"
     """A NaN/Inf loss: 'stop' the run (last checkpoint kept), or 'skip' that update and count it."""
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    """Autocast for the passes: fp32 (off), bf16, or fp16 with loss scaling (GPUs; slow on CPUs)."""
+    channels_last: bool = False
+    """Networks and batches in channels-last memory layout (faster on GPUs with tensor cores)."""
+    compile: bool = False
+    """torch.compile G and D for training (first steps slower while it compiles)."""
     sync_batchnorm: bool = True
     """Under torchrun: BatchNorm statistics over the global batch, as one process would compute."""
 

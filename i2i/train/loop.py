@@ -13,7 +13,7 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from i2i.train.distributed import (
     wrap_for_training,
 )
 from i2i.train.plot import plot_losses
+from i2i.train.precision import Precision
 from i2i.train.preview import Preview
 from i2i.train.records import (
     MetricsLog,
@@ -90,6 +91,7 @@ class Run:
     train_set: PairedDataset
     preview: Preview
     processes: Processes = SINGLE
+    precision: Precision = field(default_factory=Precision)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -119,6 +121,12 @@ def prepare(
     if recipe.log.tensorboard:
         require_tensorboard()
     models = build_models(recipe, registry).to(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True  # fixed input sizes: autotune once, reuse
+    if recipe.train.channels_last:
+        for network in (models.generator, models.discriminator):
+            if network is not None:
+                network.to(memory_format=torch.channels_last)
     if processes.distributed and recipe.train.sync_batchnorm:
         to_global_batchnorm(models.generator)
         if models.discriminator is not None:
@@ -149,7 +157,8 @@ def prepare(
     )
     if processes.distributed:
         seed_everything(recipe.seed + 1_000_003 * processes.rank)
-    return Run(recipe, run_dir, device, models, state, train_set, preview, processes)
+    precision = Precision(recipe.train.precision, device.type)
+    return Run(recipe, run_dir, device, models, state, train_set, preview, processes, precision)
 
 
 def fit(run: Run) -> Path | None:
@@ -180,7 +189,10 @@ def fit(run: Run) -> Path | None:
     )
     augment = PairedAugmentation(data.load_size, data.crop_size, data.flip).to(run.device)
     optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
-    step_models = wrap_for_training(models, run.device) if processes.distributed else models
+    step_models = compiled(models) if recipe.train.compile else models
+    if processes.distributed:
+        step_models = wrap_for_training(step_models, run.device)
+    layout = torch.channels_last if recipe.train.channels_last else torch.contiguous_format
     board = (
         tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard and main else None
     )
@@ -201,6 +213,7 @@ def fit(run: Run) -> Path | None:
             return None
         tensors, meta = state.to_tensors(rng_by_rank)
         meta["recipe"] = recipe_to_dict(recipe)
+        meta["grad_scaler"] = run.precision.state_dict()
         return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
 
     if state.step == 0:
@@ -241,10 +254,18 @@ def fit(run: Run) -> Path | None:
                 input, target = augment(input, target)
                 input = match_channels(input, recipe.model.in_channels)
                 target = match_channels(target, recipe.model.out_channels)
+                input = input.contiguous(memory_format=layout)
+                target = target.contiguous(memory_format=layout)
                 skip = recipe.train.nonfinite == "skip"
                 try:
                     losses = train_step(
-                        step_models, state.optimizer_g, state.optimizer_d, input, target, skip
+                        step_models,
+                        state.optimizer_g,
+                        state.optimizer_d,
+                        input,
+                        target,
+                        skip,
+                        run.precision,
                     )
                 except NonFiniteLoss as error:
                     raise NonFiniteLoss(
@@ -298,6 +319,16 @@ def fit(run: Run) -> Path | None:
         progress.close()
         metrics.close()
     return last
+
+
+def compiled(models: Models) -> Models:
+    """G and D through ``torch.compile`` (the originals keep the weights and are saved)."""
+    discriminator = models.discriminator
+    return replace(
+        models,
+        generator=torch.compile(models.generator),
+        discriminator=None if discriminator is None else torch.compile(discriminator),
+    )
 
 
 def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: int) -> None:

@@ -69,6 +69,7 @@ def resume(
         )
     run = prepare(recipe, run_dir, registry, processes)
     run.state.load_tensors(tensors, meta, processes.rank)
+    run.precision.load_state_dict(meta.get("grad_scaler", {}))
     saved = meta.get("processes", 1)
     if saved != processes.world and processes.main:
         warnings.warn(

@@ -20,6 +20,7 @@ from i2i.errors import I2IError
 from i2i.interfaces import DiscriminatorOutput, LossInputs
 from i2i.train.build import Models
 from i2i.train.distributed import all_processes, unwrapped
+from i2i.train.precision import FP32, Precision
 
 
 def _requires_grad(module: nn.Module, flag: bool) -> None:
@@ -40,14 +41,17 @@ def train_step(
     input: Tensor,
     target: Tensor,
     skip_nonfinite: bool = False,
+    precision: Precision = FP32,
 ) -> dict[str, Tensor]:
     """Run one iteration on a batch; returns the detached loss values by name.
 
     A NaN or infinite loss raises :class:`NonFiniteLoss` before its optimiser step, or, with
-    ``skip_nonfinite``, leaves that network's weights untouched for this batch.
+    ``skip_nonfinite``, leaves that network's weights untouched for this batch. ``precision``
+    autocasts the passes (and scales the losses for fp16).
     """
     generator, discriminator = models.generator, models.discriminator
-    output = generator(input)
+    with precision.autocast():
+        output = generator(input)
     losses: dict[str, Tensor] = {}
 
     def judged(image: Tensor) -> Tensor:
@@ -58,18 +62,20 @@ def train_step(
     if discriminator is not None and models.adversarial is not None and optimizer_d is not None:
         _requires_grad(discriminator, True)
         optimizer_d.zero_grad(set_to_none=True)
-        fake_for_d = discriminator(judged(output.detach()))
-        real_judged = discriminator(judged(target))
-        loss_d = models.adversarial.discriminator_loss(real=real_judged, fake=fake_for_d)
-        loss_d.backward()
+        with precision.autocast():
+            fake_for_d = discriminator(judged(output.detach()))
+            real_judged = discriminator(judged(target))
+            loss_d = models.adversarial.discriminator_loss(real=real_judged, fake=fake_for_d)
+        precision.backward(loss_d)
         if _finite(loss_d, "d", skip_nonfinite):
-            optimizer_d.step()
+            precision.step(optimizer_d)
         losses["d"] = loss_d.detach()
         real_judged = _detached(real_judged)
 
         _requires_grad(discriminator, False)  # G's step must not accumulate grads in D
-        fake_judged = unwrapped(discriminator)(judged(output))
-        loss_g_adv = models.adversarial.generator_loss(fake_judged)
+        with precision.autocast():
+            fake_judged = unwrapped(discriminator)(judged(output))
+            loss_g_adv = models.adversarial.generator_loss(fake_judged)
         losses["g_adv"] = loss_g_adv.detach()
         loss_g = models.adversarial_weight * loss_g_adv
     else:
@@ -78,14 +84,16 @@ def train_step(
     inputs = LossInputs(
         input=input, output=output, target=target, fake=fake_judged, real=real_judged
     )
-    for label, term in models.terms.items():
-        value = term.loss(inputs)
-        losses[label] = value.detach()
-        loss_g = loss_g + term.weight * value
+    with precision.autocast():
+        for label, term in models.terms.items():
+            value = term.loss(inputs)
+            losses[label] = value.detach()
+            loss_g = loss_g + term.weight * value
     optimizer_g.zero_grad(set_to_none=True)
-    loss_g.backward()
+    precision.backward(loss_g)
     if _finite(loss_g, _culprit(losses), skip_nonfinite):
-        optimizer_g.step()
+        precision.step(optimizer_g)
+    precision.update()
     losses["g"] = loss_g.detach()
     return losses
 
