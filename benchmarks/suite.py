@@ -1,6 +1,6 @@
 """i2i's benchmark suite: every speed and memory figure of docs/performance.md, from one run.
 
-    python benchmarks/suite.py --data ../shared/data/maps [--steps 30] [--json results.json]
+    python benchmarks/suite.py --data ../shared/data/maps [--steps 30] [--rounds 2] [--json F]
 
 On the maps pairs at 256², batch 1, the paper's configuration (recipes/pix2pix_maps.yaml):
 
@@ -8,8 +8,8 @@ On the maps pairs at 256², batch 1, the paper's configuration (recipes/pix2pix_
 - the pure train step on fixed tensors, plain (foreach Adam, torch's convolutions, default
   malloc) and optimised (i2i's defaults), with GFLOP/s counted by torch's FLOP counter;
 - the input pipeline alone: pairs/s from JPEG to augmented tensors on the device;
-- end-to-end training (``i2i run``, data loading included), plain and optimised: it/s and
-  peak RSS;
+- end-to-end training (``i2i run``, data loading included), plain and optimised, alternated
+  for ``--rounds`` rounds: it/s and peak RSS;
 - translating the val folder end to end (``i2i translate --load-size 256``, start-up
   included), PyTorch (paper mode) and onnxruntime (eval mode), at batch 1 and batch 8: wall
   time, images/s and peak RSS.
@@ -198,9 +198,9 @@ def child_forward(checkpoint: str, onnx: str, repeats: int = 6) -> dict:
     return figures
 
 
-def train_end_to_end(data: str, steps: int, plain: bool, folder: Path) -> dict:
+def train_end_to_end(data: str, steps: int, plain: bool, folder: Path, index: int = 0) -> dict:
     """``i2i run`` on maps for ``steps`` iterations: steady it/s and peak RSS."""
-    run_dir = folder / ("train-plain" if plain else "train")
+    run_dir = folder / f"train-{'plain' if plain else 'optimised'}-{index}"
     command = [
         sys.executable,
         "-m",
@@ -278,6 +278,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="end-to-end training iterations")
     parser.add_argument("--step-repeats", type=int, default=10, help="timed pure steps")
     parser.add_argument("--pairs", type=int, default=100, help="pairs through the pipeline")
+    parser.add_argument("--rounds", type=int, default=2, help="plain/optimised training pairs")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("overrides", nargs="*", help=argparse.SUPPRESS)
@@ -319,18 +320,23 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        trained = {
-            "plain": train_end_to_end(args.data, args.steps, True, folder),
-            "optimised": train_end_to_end(args.data, args.steps, False, folder),
-        }
-        results["train_end_to_end"] = trained
-        for name, figures in trained.items():
-            report.line(
-                f"i2i run, end to end, {name}",
-                f"{figures['it_per_s']} it/s, peak RSS {figures['peak_rss_gb']} GB",
-            )
-        ratio = trained["optimised"]["it_per_s"] / trained["plain"]["it_per_s"]
-        report.line("  speed-up", f"{ratio:.2f}×")
+        # Alternated, so that a drift in the machine's speed hits both alike.
+        rounds = [
+            {
+                name: train_end_to_end(args.data, args.steps, name == "plain", folder, r)
+                for name in ("plain", "optimised")
+            }
+            for r in range(args.rounds)
+        ]
+        results["train_end_to_end"] = rounds
+        for r, trained in enumerate(rounds, 1):
+            for name, figures in trained.items():
+                report.line(
+                    f"i2i run, end to end, {name}, round {r}",
+                    f"{figures['it_per_s']} it/s, peak RSS {figures['peak_rss_gb']} GB",
+                )
+        ratios = [t["optimised"]["it_per_s"] / t["plain"]["it_per_s"] for t in rounds]
+        report.line("  speed-up per round", ", ".join(f"{ratio:.2f}×" for ratio in ratios))
         checkpoint = generator_checkpoint(folder)
         onnx = folder / "unet_256.onnx"
         run_child([sys.executable, "-m", "i2i", "export", "-c", str(checkpoint), str(onnx)])
