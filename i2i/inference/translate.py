@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +18,8 @@ from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_sig
 from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
 from i2i.errors import DataError
 from i2i.inference.load import LoadedGenerator
+
+T = TypeVar("T")
 
 
 def pad_to(image: Tensor, height: int, width: int) -> tuple[Tensor, tuple[int, int]]:
@@ -137,6 +141,19 @@ def _batches(files: list[Path], side: str | None, size: int) -> Iterator[tuple[l
         yield paths, torch.stack(images)
 
 
+def _prefetched(batches: Iterator[T]) -> Iterator[T]:
+    """Yield from ``batches`` while a thread already reads the next one.
+
+    JPEG decoding (PIL) and the network (torch, onnxruntime) release the GIL, so reading the
+    next batch overlaps translating this one.
+    """
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(next, batches, None)
+        while (batch := pending.result()) is not None:
+            pending = reader.submit(next, batches, None)
+            yield batch
+
+
 def save_image(image: Tensor, path: Path) -> None:
     """Save a ``(C, H, W)`` float [-1, 1] image; JPEGs at quality 95."""
     options = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
@@ -165,7 +182,7 @@ def translate_files(
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     bar = tqdm(total=len(files), unit="img", disable=not progress, desc="translate")
-    for paths, pixels in _batches(files, side, 1 if tile else batch_size):
+    for paths, pixels in _prefetched(_batches(files, side, 1 if tile else batch_size)):
         image = match_channels(to_signed_unit(pixels.to(device)), generator.in_channels)
         if load_size is not None:
             image = resize_square(image, load_size)

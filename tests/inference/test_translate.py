@@ -151,3 +151,18 @@ def test_load_size_resizes_inputs_as_test_py_does(tiny_checkpoint, tmp_path):
     assert result.exit_code == 0, result.output
     with Image.open(tmp_path / "out" / "wide.png") as output:
         assert output.size == (64, 64)
+
+
+def test_prefetching_keeps_order_and_raises_reading_errors():
+    from i2i.inference.translate import _prefetched
+
+    assert list(_prefetched(iter(range(5)))) == [0, 1, 2, 3, 4]
+
+    def broken():
+        yield 1
+        raise DataError("bad.jpg: cannot be read")
+
+    stream = _prefetched(broken())
+    assert next(stream) == 1
+    with pytest.raises(DataError, match="bad.jpg"):
+        next(stream)
