@@ -11,7 +11,7 @@ On the maps pairs at 256², batch 1, the paper's configuration (recipes/pix2pix_
 - end-to-end training (``i2i run``, data loading included), plain and optimised, alternated
   for ``--rounds`` rounds: it/s and peak RSS;
 - translating the val folder end to end (``i2i translate --load-size 256``, start-up
-  included), PyTorch (paper mode) and onnxruntime (eval mode), at batch 1 and batch 8: wall
+  included), PyTorch and onnxruntime, both in the paper's test mode, at batch 1 and 8: wall
   time, images/s and peak RSS.
 
 Every process-level figure runs in a child process of its own, so each peak RSS is that
@@ -176,7 +176,7 @@ def child_pipeline(data: str, pairs: int) -> dict:
 
 
 def child_forward(checkpoint: str, onnx: str, repeats: int = 6) -> dict:
-    """G forward, ms per image at 256², batch 1 and 8: PyTorch (paper, eval), onnxruntime."""
+    """G forward in ms per image at 256², batch 1 and 8: PyTorch paper/eval, onnxruntime paper."""
     from i2i.inference.load import load_generator
     from i2i.inference.onnx import load_onnx
     from i2i.plugins import default_registry
@@ -187,7 +187,7 @@ def child_forward(checkpoint: str, onnx: str, repeats: int = 6) -> dict:
     module = load_generator(checkpoint, default_registry()).module
     session = load_onnx(Path(onnx))
     figures = {}
-    networks = {"pytorch_paper": module, "pytorch_eval": module, "onnxruntime_eval": session.run}
+    networks = {"pytorch_paper": module, "pytorch_eval": module, "onnxruntime_paper": session.run}
     for batch in (1, 8):
         image = torch.rand(batch, 3, 256, 256).mul(2).sub(1)
         for name, network in networks.items():
@@ -347,11 +347,11 @@ def main() -> None:
                 f"G forward, ms/image, batch {batch}",
                 ", ".join(
                     f"{name} {forward[f'{name}_batch{batch}_ms']}"
-                    for name in ("pytorch_paper", "pytorch_eval", "onnxruntime_eval")
+                    for name in ("pytorch_paper", "pytorch_eval", "onnxruntime_paper")
                 ),
             )
         translated = {}
-        for model, label in ((checkpoint, "PyTorch, paper mode"), (onnx, "onnxruntime, eval")):
+        for model, label in ((checkpoint, "PyTorch"), (onnx, "onnxruntime")):
             for batch in (1, 8):
                 figures = translate(model, args.data, batch, folder)
                 translated[f"{label}, batch {batch}"] = figures

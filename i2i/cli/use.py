@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from i2i.cli.base import main, reports_errors
+from i2i.errors import CheckpointError
 
 
 def _mode(eval_mode: bool) -> str:
@@ -126,13 +127,26 @@ def translate(
     )
     paths = [Path(p) for p in inputs]
     if generator.module is None:
-        if not eval_mode:
-            click.echo("i2i: note: ONNX models run in eval mode", err=True)
+        _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
+        if seed is not None and generator.fixed_mode == "paper":
+            click.echo("i2i: note: --seed does not reach onnxruntime's dropout", err=True)
         written = translate_files(generator, paths, Path(out), **arguments)
     else:
         with generator_mode(generator.module, _mode(eval_mode)):
             written = translate_files(generator, paths, Path(out), **arguments)
     click.echo(f"i2i: wrote {len(written)} image(s) to {out}", err=True)
+
+
+def _check_fixed_mode(fixed: str | None, asked: str, checkpoint: str) -> None:
+    """An exported graph runs in the mode it was exported in; asking for the other one fails."""
+    if fixed is None or fixed == asked:
+        return
+    how = "i2i export --eval" if asked == "eval" else "i2i export (without --eval)"
+    flag = "with --eval" if fixed == "eval" else "without --eval"
+    raise CheckpointError(
+        f"'{checkpoint}' was exported in {fixed} mode and cannot run in {asked} mode; "
+        f"run it {flag}, or export it again with {how}"
+    )
 
 
 def torch_seed(seed: int) -> None:
@@ -221,6 +235,8 @@ def evaluate_command(
 
     registry = default_registry()
     generator = load_generator(checkpoint, registry, device)
+    if generator.module is None:
+        _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
     data = generator.recipe.get("data", {})
     direction = direction or data.get("direction", "AtoB")
     size = size or data.get("crop_size", 256)
@@ -234,7 +250,7 @@ def evaluate_command(
         "split": split,
         "direction": direction,
         "size": size,
-        "mode": "eval" if eval_mode or generator.module is None else "paper",
+        "mode": _mode(eval_mode),
         "seed": seed,
     }
     summary = evaluate(
@@ -254,18 +270,29 @@ def evaluate_command(
 
 @main.command()
 @click.option("--checkpoint", "-c", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--eval",
+    "eval_mode",
+    is_flag=True,
+    help="Export in eval mode (no dropout, running statistics) instead of the paper's.",
+)
 @click.argument("target", type=click.Path(dir_okay=False))
 @reports_errors
-def export(checkpoint: str, target: str) -> None:
-    """Export a generator to ONNX (eval mode, dynamic batch and image size).
+def export(checkpoint: str, target: str, eval_mode: bool) -> None:
+    """Export a generator to ONNX, with dynamic batch and image size.
+
+    The test-time mode is fixed in the graph: the paper's by default (dropout drawn anew on
+    every run, each image normalised by its own statistics), or --eval.
 
     \b
-    Example:
+    Examples:
       i2i export -c runs/quickstart/checkpoints/step_00000300.safetensors quickstart.onnx
+      i2i export -c maps.safetensors --eval maps_eval.onnx
     """
     from i2i.inference.load import load_generator
     from i2i.inference.onnx import export_onnx
     from i2i.plugins import default_registry
 
-    written = export_onnx(load_generator(checkpoint, default_registry()), Path(target))
+    generator = load_generator(checkpoint, default_registry())
+    written = export_onnx(generator, Path(target), mode=_mode(eval_mode))
     click.echo(f"i2i: wrote {written}", err=True)

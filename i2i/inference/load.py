@@ -31,6 +31,7 @@ class LoadedGenerator:
         node: the recipe node the generator was built from (None for ONNX).
         source: a short description of where it came from.
         recipe: the training recipe, when the checkpoint holds one.
+        fixed_mode: the test-time mode an exported graph was built in (None: chosen per run).
     """
 
     run: Callable[[Tensor], Tensor]
@@ -41,6 +42,7 @@ class LoadedGenerator:
     node: dict | None = None
     source: str = ""
     recipe: dict[str, Any] = field(default_factory=dict)
+    fixed_mode: str | None = None
 
 
 def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> LoadedGenerator:

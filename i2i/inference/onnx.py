@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from i2i.errors import CheckpointError
 from i2i.inference.load import LoadedGenerator
+from i2i.testtime import Mode, generator_mode
 
 METADATA_KEY = "i2i"
 
 
-def export_onnx(generator: LoadedGenerator, path: Path, max_side: int = 16384) -> Path:
-    """Export in eval mode with free batch, height and width (sides: multiples of the size rule)."""
+def export_onnx(
+    generator: LoadedGenerator, path: Path, max_side: int = 16384, mode: Mode = "paper"
+) -> Path:
+    """Export with free batch, height and width (sides: multiples of the size rule).
+
+    ``mode`` is fixed in the graph. ``paper``: each image normalised by its own statistics
+    (InstanceNormalization with BatchNorm's scale and shift) and dropout drawn anew on every
+    run (RandomUniformLike), as :func:`~i2i.testtime.generator_mode` computes it. ``eval``:
+    running statistics, no dropout.
+    """
     try:
         import onnx
     except ImportError:
@@ -25,7 +37,7 @@ def export_onnx(generator: LoadedGenerator, path: Path, max_side: int = 16384) -
     if module is None:
         raise CheckpointError("this generator is already an ONNX model")
     multiple = generator.size_multiple
-    module = module.eval().cpu()
+    module = module.cpu()
     # Traced at twice the multiple: at the multiple itself a U-Net's bottleneck is 1×1 and
     # torch.export would specialise on it. The exported graph still runs at the multiple.
     example = torch.zeros(2, generator.in_channels, 2 * multiple, 2 * multiple)
@@ -35,7 +47,11 @@ def export_onnx(generator: LoadedGenerator, path: Path, max_side: int = 16384) -
         3: multiple * torch.export.Dim("columns", min=2, max=max_side // multiple),
     }
     try:
-        with warnings.catch_warnings():
+        with (
+            warnings.catch_warnings(),
+            generator_mode(module, mode),
+            _dropout_as_random_mask(module),
+        ):
             warnings.simplefilter("ignore")
             program = torch.onnx.export(
                 module,
@@ -55,6 +71,7 @@ def export_onnx(generator: LoadedGenerator, path: Path, max_side: int = 16384) -
         "out_channels": generator.out_channels,
         "size_multiple": multiple,
         "node": generator.node,
+        "mode": mode,
     }
     onnx.helper.set_model_props(model, {METADATA_KEY: json.dumps(info)})
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,8 +79,30 @@ def export_onnx(generator: LoadedGenerator, path: Path, max_side: int = 16384) -
     return path
 
 
+@contextmanager
+def _dropout_as_random_mask(module: nn.Module) -> Iterator[None]:
+    """Dropout written as ``x * (U(0,1) >= p) / (1 - p)`` while exporting.
+
+    The exporter writes a training-mode ``nn.Dropout`` as an ONNX Dropout node that
+    onnxruntime runs as the identity; a uniform draw and a comparison keep it random.
+    """
+    dropouts = [m for m in module.modules() if isinstance(m, nn.Dropout) and m.training]
+    for dropout in dropouts:
+        dropout.forward = functools.partial(_random_mask, dropout)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for dropout in dropouts:
+            del dropout.forward
+
+
+def _random_mask(dropout: nn.Dropout, input: Tensor) -> Tensor:
+    keep = (torch.rand_like(input) >= dropout.p).to(input.dtype)
+    return input * keep / (1.0 - dropout.p)
+
+
 def load_onnx(path: Path, device: str = "cpu") -> LoadedGenerator:
-    """Run an exported generator through onnxruntime (eval mode: no dropout, running stats)."""
+    """Run an exported generator through onnxruntime, in the mode it was exported in."""
     try:
         import onnxruntime
     except ImportError:
@@ -96,4 +135,5 @@ def load_onnx(path: Path, device: str = "cpu") -> LoadedGenerator:
         info["size_multiple"],
         info["node"],
         f"onnx {path.name}",
+        fixed_mode=info.get("mode", "eval"),  # exports before paper mode existed were eval
     )
