@@ -74,11 +74,11 @@ class RunState:
                 meta[f"{part}.param_groups"] = state["param_groups"]
         return tensors, meta
 
-    def load_tensors(self, tensors: dict[str, Tensor], meta: dict[str, Any], rank: int = 0) -> bool:
+    def load_tensors(self, tensors: dict[str, Tensor], meta: dict[str, Any], rank: int = 0) -> None:
         """Restore from :meth:`to_tensors` output; mismatching shapes or parts fail clearly.
 
-        Returns False when the checkpoint holds no random state for ``rank`` (it was saved
-        by fewer processes); everything else is restored all the same.
+        ``rank``'s random state is restored when the checkpoint holds one; a process the
+        checkpoint has none for (it was saved by fewer processes) keeps its current streams.
         """
         for part, obj in self._parts().items():
             prefix = f"{part}."
@@ -99,10 +99,8 @@ class RunState:
         prefix = rng_prefix(rank)
         own_tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         own_meta = {k[len(prefix) :]: v for k, v in meta.items() if k.startswith(prefix)}
-        if "rng.torch" not in own_tensors:
-            return False
-        restore_rng(own_tensors, own_meta)
-        return True
+        if "rng.torch" in own_tensors:
+            restore_rng(own_tensors, own_meta)
 
 
 def rng_prefix(rank: int) -> str:
