@@ -192,7 +192,6 @@ def fit(run: Run) -> Path | None:
     step_models = compiled(models) if recipe.train.compile else models
     if processes.distributed:
         step_models = wrap_for_training(step_models, run.device)
-    layout = torch.channels_last if recipe.train.channels_last else torch.contiguous_format
     board = (
         tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard and main else None
     )
@@ -247,15 +246,7 @@ def fit(run: Run) -> Path | None:
                 if any_process(not batch["name"], run.device):
                     state.position += consumed * processes.world
                     continue  # every pair of a local batch was unreadable (data.on_corrupt=skip)
-                input, target = split_direction(batch, data.direction)
-                _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
-                input = to_signed_unit(input.to(run.device, non_blocking=True))
-                target = to_signed_unit(target.to(run.device, non_blocking=True))
-                input, target = augment(input, target)
-                input = match_channels(input, recipe.model.in_channels)
-                target = match_channels(target, recipe.model.out_channels)
-                input = input.contiguous(memory_format=layout)
-                target = target.contiguous(memory_format=layout)
+                input, target = training_pair(batch, recipe, run.device, augment)
                 skip = recipe.train.nonfinite == "skip"
                 try:
                     losses = train_step(
@@ -319,6 +310,22 @@ def fit(run: Run) -> Path | None:
         progress.close()
         metrics.close()
     return last
+
+
+def training_pair(
+    batch: dict[str, Any], recipe: Recipe, device: torch.device, augment: PairedAugmentation
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """A collated batch as the step's (input, target): on the device, in [-1, 1], augmented."""
+    data = recipe.data
+    input, target = split_direction(batch, data.direction)
+    _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
+    input = to_signed_unit(input.to(device, non_blocking=True))
+    target = to_signed_unit(target.to(device, non_blocking=True))
+    input, target = augment(input, target)
+    input = match_channels(input, recipe.model.in_channels)
+    target = match_channels(target, recipe.model.out_channels)
+    layout = torch.channels_last if recipe.train.channels_last else torch.contiguous_format
+    return input.contiguous(memory_format=layout), target.contiguous(memory_format=layout)
 
 
 def compiled(models: Models) -> Models:
