@@ -5,7 +5,7 @@
 On the maps pairs at 256², batch 1, the paper's configuration (recipes/pix2pix_maps.yaml):
 
 - the machine, and a dense fp32 matmul peak (2048², the ceiling on this machine);
-- the pure train step on fixed tensors, plain (foreach Adam, torch's convolutions, default
+- the pure train step on fixed tensors, plain (torch's default Adam and convolutions, default
   malloc) and optimised (i2i's defaults), with GFLOP/s counted by torch's FLOP counter;
 - the input pipeline alone: pairs/s from JPEG to augmented tensors on the device;
 - end-to-end training (``i2i run``, data loading included), plain and optimised, alternated
@@ -111,18 +111,14 @@ def child_step(steps: int, warmup: int, overrides: list[str]) -> dict:
     from i2i.config import load_recipe
     from i2i.plugins import default_registry
     from i2i.runtime import tune_malloc
-    from i2i.train.build import build_models
+    from i2i.train.build import build_models, build_optimizers
     from i2i.train.step import train_step
 
     tune_malloc()
     recipe = load_recipe(RECIPE, ["train.device=cpu", *overrides])
     torch.manual_seed(0)
     models = build_models(recipe, default_registry())
-    optim = recipe.train.optimizer
-    adam = {"lr": optim.lr, "betas": tuple(optim.betas), "fused": optim.fused or None}
-    optimizers = [
-        torch.optim.Adam(m.parameters(), **adam) for m in (models.generator, models.discriminator)
-    ]
+    optimizers = build_optimizers(models, recipe.train.optimizer)
     adam_seconds: list[float] = []
     for optimizer in optimizers:
         step = optimizer.step

@@ -12,9 +12,9 @@ batch size: a batch of 8 gives the 8 images that 8 single-image passes would giv
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Literal
+from typing import Any, Literal
 
 import torch
 import torch.nn.functional as F
@@ -33,18 +33,28 @@ def generator_mode(module: nn.Module, mode: Mode = "paper") -> Iterator[nn.Modul
     saved = {name: buffer.clone() for name, buffer in module.named_buffers()}
     module.train(mode == "paper")
     norms = [m for m in module.modules() if isinstance(m, _BatchNorm)] if mode == "paper" else []
-    for norm in norms:
-        norm.forward = functools.partial(_per_image_statistics, norm)  # type: ignore[method-assign]
     try:
-        with torch.no_grad():
+        with torch.no_grad(), replaced_forward(norms, _per_image_statistics):
             yield module
     finally:
-        for norm in norms:
-            del norm.forward
         module.train(was_training)
         with torch.no_grad():
             for name, buffer in module.named_buffers():
                 buffer.copy_(saved[name])
+
+
+@contextmanager
+def replaced_forward(
+    modules: list[nn.Module], forward: Callable[[Any, Tensor], Tensor]
+) -> Iterator[None]:
+    """Within the block each of ``modules`` runs ``forward(module, input)`` instead of its own."""
+    for module in modules:
+        module.forward = functools.partial(forward, module)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        for module in modules:
+            del module.forward
 
 
 def _per_image_statistics(norm: _BatchNorm, input: Tensor) -> Tensor:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import torch
@@ -14,7 +12,7 @@ from torch import Tensor, nn
 
 from i2i.errors import CheckpointError
 from i2i.inference.load import LoadedGenerator
-from i2i.testtime import Mode, generator_mode
+from i2i.testtime import Mode, generator_mode, replaced_forward
 
 METADATA_KEY = "i2i"
 
@@ -79,21 +77,14 @@ def export_onnx(
     return path
 
 
-@contextmanager
-def _dropout_as_random_mask(module: nn.Module) -> Iterator[None]:
+def _dropout_as_random_mask(module: nn.Module) -> AbstractContextManager:
     """Dropout written as ``x * (U(0,1) >= p) / (1 - p)`` while exporting.
 
     The exporter writes a training-mode ``nn.Dropout`` as an ONNX Dropout node that
     onnxruntime runs as the identity; a uniform draw and a comparison keep it random.
     """
     dropouts = [m for m in module.modules() if isinstance(m, nn.Dropout) and m.training]
-    for dropout in dropouts:
-        dropout.forward = functools.partial(_random_mask, dropout)  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        for dropout in dropouts:
-            del dropout.forward
+    return replaced_forward(dropouts, _random_mask)
 
 
 def _random_mask(dropout: nn.Dropout, input: Tensor) -> Tensor:

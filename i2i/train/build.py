@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import torch
 from torch import nn
+from torch.optim import Optimizer
 
-from i2i.config.schema import Recipe
+from i2i.config.schema import OptimizerConfig, Recipe
 from i2i.errors import RecipeError
 from i2i.interfaces import AdversarialLoss, Discriminator, Generator, GeneratorLoss, PairedDataset
 from i2i.registry import Registry
@@ -121,3 +123,14 @@ def _require(component: Any, interface: type, where: str, what: str) -> None:
             f"{where}: {type(component).__name__} is not a {interface.__name__} "
             f"(it must provide {what})"
         )
+
+
+def build_optimizers(models: Models, optim: OptimizerConfig) -> tuple[Optimizer, Optimizer | None]:
+    """Adam for G and, when there is one, for D, as ``train.optimizer`` describes."""
+    adam = {"lr": optim.lr, "betas": (optim.betas[0], optim.betas[1]), "fused": optim.fused or None}
+    optimizer_g = torch.optim.Adam(models.generator.parameters(), **adam)
+    discriminator = models.discriminator
+    optimizer_d = (
+        None if discriminator is None else torch.optim.Adam(discriminator.parameters(), **adam)
+    )
+    return optimizer_g, optimizer_d

@@ -29,7 +29,7 @@ from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader, split_dir
 from i2i.errors import DataError, RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
 from i2i.registry import Registry
-from i2i.train.build import Models, build_dataset, build_models
+from i2i.train.build import Models, build_dataset, build_models, build_optimizers
 from i2i.train.distributed import (
     SINGLE,
     Processes,
@@ -138,13 +138,7 @@ def prepare(
         train_set, val_set = SkipUnreadable(train_set), SkipUnreadable(val_set)
     if len(train_set) == 0:
         raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
-    optim = recipe.train.optimizer
-    betas = (optim.betas[0], optim.betas[1])
-    adam = {"lr": optim.lr, "betas": betas, "fused": optim.fused or None}
-    optimizer_g = torch.optim.Adam(models.generator.parameters(), **adam)
-    optimizer_d = None
-    if models.discriminator is not None:
-        optimizer_d = torch.optim.Adam(models.discriminator.parameters(), **adam)
+    optimizer_g, optimizer_d = build_optimizers(models, recipe.train.optimizer)
     state = RunState(models.generator, models.discriminator, optimizer_g, optimizer_d)
     preview = Preview(
         val_set,
