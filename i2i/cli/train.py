@@ -44,14 +44,16 @@ def run(recipe: str, overrides: tuple[str, ...], resume_existing: bool) -> None:
     from i2i.train import distributed
     from i2i.train.loop import prepare
     from i2i.train.resume import resume as resume_run
-    from i2i.train.rundir import choose_run_dir, holds_run
+    from i2i.train.rundir import choose_run_dir, clear_unstarted_run, has_checkpoint, holds_run
 
     config = load_recipe(recipe, overrides)
     requested = Path(config.run.dir or Path("runs") / Path(recipe).stem)
     if resume_existing and holds_run(requested):
-        rest = [o for o in overrides if not o.startswith("run.dir=")]
-        _train(lambda processes: resume_run(requested, rest, default_registry(), processes))
-        return
+        if has_checkpoint(requested):
+            rest = [o for o in overrides if not o.startswith("run.dir=")]
+            _train(lambda processes: resume_run(requested, rest, default_registry(), processes))
+            return
+        clear_unstarted_run(requested)  # killed before its first checkpoint: start it afresh
 
     def start(processes: Processes) -> Run:
         run_dir = distributed.decided_by_main(

@@ -179,17 +179,17 @@ def convert(source: str, target: str) -> None:
 @click.option(
     "--data",
     "data_root",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Dataset root holding the split folder.",
+    help="Dataset root holding the split folder.  [default: the checkpoint recipe's data.root]",
 )
 @click.option("--split", default="val", show_default=True)
 @click.option(
     "--dataset",
     "dataset_name",
-    default="aligned",
-    show_default=True,
-    help="Dataset component: aligned, paired_folders, ...",
+    default=None,
+    help="Dataset component: aligned, paired_folders, ...  [default: the checkpoint recipe's "
+    "data.dataset, else aligned]",
 )
 @click.option(
     "--direction",
@@ -208,27 +208,62 @@ def convert(source: str, target: str) -> None:
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--eval", "eval_mode", is_flag=True, help="Eval mode instead of the paper's.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--palette-colors",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Add palette accuracy (per-pixel, per-class, IoU): cluster the targets of "
+    "--palette-split into K colours (the maps analogue of the paper's FCN-score).",
+)
+@click.option(
+    "--palette-split",
+    default="train",
+    show_default=True,
+    help="Split whose targets the palette is taken from.",
+)
+@click.option(
+    "--palette",
+    "palette_file",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Score with the palette in this JSON file (as eval writes to OUT/palette.json).",
+)
+@click.option(
+    "--fid-features",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Add FID and KID with this local feature network: the Inception weights (.pth) or "
+    "any ONNX network. Nothing is downloaded.",
+)
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @reports_errors
 def evaluate_command(
     checkpoint: str,
-    data_root: str,
+    data_root: str | None,
     split: str,
-    dataset_name: str,
+    dataset_name: str | None,
     direction: str | None,
     size: int | None,
     out: str,
     device: str,
     eval_mode: bool,
     seed: int,
+    palette_colors: int | None,
+    palette_split: str,
+    palette_file: str | None,
+    fid_features: str | None,
     progress: bool,
 ) -> None:
     """Score a generator on a paired split: L1, PSNR, SSIM, sharpness; CSV, JSON and HTML.
 
+    Optionally palette accuracy (--palette-colors or --palette) and FID/KID (--fid-features).
+
     \b
-    Example:
+    Examples:
       i2i eval -c runs/maps/checkpoints/step_00200000.safetensors --data datasets/maps -o eval/
+      i2i eval -c maps.safetensors --data datasets/maps --palette-colors 8 -o eval/
     """
+    from i2i.evaluation.palette import Palette, palette_of_split
     from i2i.evaluation.run import evaluate
     from i2i.inference.load import load_generator
     from i2i.plugins import default_registry
@@ -240,9 +275,23 @@ def evaluate_command(
     data = generator.recipe.get("data", {})
     direction = direction or data.get("direction", "AtoB")
     size = size or data.get("crop_size", 256)
-    dataset = registry.build(
-        "dataset", {"name": dataset_name}, "--dataset", root=data_root, split=split
-    )
+    node = {"name": dataset_name} if dataset_name else data.get("dataset", {"name": "aligned"})
+    data_root = data_root or data.get("root")
+    if data_root is None and node.get("name") == "aligned":
+        raise CheckpointError(
+            f"'{checkpoint}' records no data.root; give the dataset with --data DIR"
+        )
+    dataset = registry.build("dataset", node, "--dataset", root=data_root, split=split)
+    palette = None
+    if palette_file:
+        palette = Palette.load(Path(palette_file))
+    elif palette_colors:
+        source = registry.build("dataset", node, "--dataset", root=data_root, split=palette_split)
+        channels = generator.out_channels
+        palette = palette_of_split(source, direction, size, channels, palette_colors, seed)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    if palette is not None:
+        palette.save(Path(out) / "palette.json")
     torch_seed(seed)
     info = {
         "checkpoint": str(checkpoint),
@@ -263,8 +312,10 @@ def evaluate_command(
         device=device,
         info=info,
         progress=progress,
+        palette=palette,
+        features=Path(fid_features) if fid_features else None,
     )
-    means = ", ".join(f"{k} {v:.4g}" for k, v in summary["mean"].items())
+    means = ", ".join(f"{k} {v:.4g}" for k, v in {**summary["mean"], **summary["scores"]}.items())
     click.echo(f"i2i: {summary['images']} images: {means}; report in {out}/index.html", err=True)
 
 

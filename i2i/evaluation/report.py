@@ -9,27 +9,40 @@ from pathlib import Path
 from typing import Any
 
 METRICS = ("l1", "psnr", "ssim", "sharpness")
+"""Per-image metrics every evaluation has."""
 
 
-def write_report(out_dir: Path, rows: list[dict[str, Any]], info: dict[str, Any]) -> dict:
-    """Write the CSV, the JSON summary and the gallery page; returns the summary."""
+def write_report(
+    out_dir: Path,
+    rows: list[dict[str, Any]],
+    info: dict[str, Any],
+    split_scores: dict[str, float] | None = None,
+) -> dict:
+    """Write the CSV, the JSON summary and the gallery page; returns the summary.
+
+    ``split_scores`` are metrics of the whole split (palette accuracy, FID, KID), stored in
+    the summary's ``split`` mapping; per-image columns beyond :data:`METRICS` (the palette's
+    per-image ``pixel_acc``) go to the CSV.
+    """
+    columns = [*METRICS, *(k for k in (rows[0] if rows else {}) if k == "pixel_acc")]
     with (out_dir / "metrics.csv").open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=["name", *METRICS])
+        writer = csv.DictWriter(stream, fieldnames=["name", *columns])
         writer.writeheader()
         for row in rows:
-            writer.writerow({"name": row["name"], **{m: f"{row[m]:.6f}" for m in METRICS}})
+            writer.writerow({"name": row["name"], **{m: f"{row[m]:.6f}" for m in columns}})
     summary = {
         **info,
         "images": len(rows),
         "mean": {m: sum(row[m] for row in rows) / len(rows) for m in METRICS} if rows else {},
+        "scores": dict(split_scores or {}),
     }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out_dir / "index.html").write_text(_page(rows, summary))
+    (out_dir / "index.html").write_text(_page(rows, summary, columns))
     return summary
 
 
-def _page(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
-    means = " · ".join(f"{m} {v:.4g}" for m, v in summary["mean"].items())
+def _page(rows: list[dict[str, Any]], summary: dict[str, Any], columns: list[str]) -> str:
+    means = " · ".join(f"{m} {v:.4g}" for m, v in {**summary["mean"], **summary["scores"]}.items())
     lines = [
         "<!doctype html><html><head><meta charset='utf-8'>",
         f"<title>i2i eval: {html.escape(str(summary.get('checkpoint', '')))}</title>",
@@ -37,9 +50,9 @@ def _page(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
         "img{width:192px;image-rendering:auto}tr:nth-child(even){background:#f4f4f4}</style>",
         "</head><body>",
         f"<h1>{html.escape(str(summary.get('checkpoint', '')))}</h1>",
-        f"<p>{len(rows)} images · {html.escape(str(summary.get('split', '')))} · mean: {means}</p>",
+        f"<p>{len(rows)} images · {html.escape(str(summary.get('split', '')))} · {means}</p>",
         "<table><tr><th>name</th><th>input</th><th>output</th><th>target</th>"
-        + "".join(f"<th>{m}</th>" for m in METRICS)
+        + "".join(f"<th>{m}</th>" for m in columns)
         + "</tr>",
     ]
     for row in rows:
@@ -47,7 +60,7 @@ def _page(rows: list[dict[str, Any]], summary: dict[str, Any]) -> str:
             f"<td><img src='{html.escape(row[k])}' alt='{k}'></td>"
             for k in ("input_image", "output_image", "target_image")
         )
-        values = "".join(f"<td>{row[m]:.4g}</td>" for m in METRICS)
+        values = "".join(f"<td>{row[m]:.4g}</td>" for m in columns)
         lines.append(f"<tr><td>{html.escape(row['name'])}</td>{cells}{values}</tr>")
     lines.append("</table></body></html>")
     return "\n".join(lines) + "\n"

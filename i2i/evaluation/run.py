@@ -9,7 +9,9 @@ from tqdm import tqdm
 
 from i2i.data.augment import held_out_pairs
 from i2i.data.loader import collate_pairs
+from i2i.evaluation.distribution import DistributionScore
 from i2i.evaluation.metrics import pair_metrics
+from i2i.evaluation.palette import Palette, PaletteScore
 from i2i.evaluation.report import write_report
 from i2i.inference.load import LoadedGenerator
 from i2i.inference.translate import save_image
@@ -28,12 +30,20 @@ def evaluate(
     device: str,
     info: dict,
     progress: bool = True,
+    palette: Palette | None = None,
+    features: Path | None = None,
 ) -> dict:
-    """Translate every pair's input (resized to ``size``, as at test time), score, report."""
+    """Translate every pair's input (resized to ``size``, as at test time), score, report.
+
+    With a ``palette``, the summary adds the palette accuracy (:mod:`i2i.evaluation.palette`);
+    with a ``features`` network file, FID and KID (:mod:`i2i.evaluation.distribution`).
+    """
     images = out_dir / "images"
     images.mkdir(parents=True, exist_ok=True)
     rows = []
     channels = (generator.in_channels, generator.out_channels)
+    palette_score = PaletteScore(palette) if palette is not None else None
+    distribution = DistributionScore(features, len(dataset), device) if features else None
     context = (
         generator_mode(generator.module, mode) if generator.module is not None else torch.no_grad()
     )
@@ -45,10 +55,20 @@ def evaluate(
             )
             output = generator.run(input)
             scores = {k: float(v[0]) for k, v in pair_metrics(output, target).items()}
+            if palette_score is not None:
+                scores["pixel_acc"] = float(palette_score.update(output, target)[0])
+            if distribution is not None:
+                distribution.update(output, target)
             stem = Path(sample["name"]).stem
             row = {"name": sample["name"], **scores}
             for label, image in (("input", input), ("output", output), ("target", target)):
                 save_image(image[0], images / f"{stem}_{label}.png")
                 row[f"{label}_image"] = f"images/{stem}_{label}.png"
             rows.append(row)
-    return write_report(out_dir, rows, info)
+    split_scores: dict[str, float] = {}
+    if palette_score is not None:
+        split_scores.update(palette_score.result())
+        info = {**info, "palette_colors": palette_score.palette.size}
+    if distribution is not None:
+        split_scores.update(distribution.result())
+    return write_report(out_dir, rows, info, split_scores)

@@ -169,3 +169,22 @@ def test_run_with_resume_starts_or_continues_the_same_command(tmp_path):
     assert again.exit_code == 0, again.output
     assert "resuming at step 2 of 4" in again.output
     assert sorted(_steps(run_dir)) == [1, 2, 3, 4]
+
+
+def test_run_with_resume_restarts_a_run_killed_before_its_first_checkpoint(tmp_path):
+    from click.testing import CliRunner
+
+    from i2i.cli import main
+
+    run_dir = tmp_path / "requeued"
+    (run_dir / "samples").mkdir(parents=True)
+    (run_dir / "config.yaml").write_text("seed: 0\n")  # what a run killed at step 0 leaves
+    (run_dir / "metrics.jsonl").write_text('{"step": 0, "val/l1": 0.9}\n')
+    (run_dir / "notes.txt").write_text("mine")
+    command = ["run", str(QUICKSTART), *TINY_OVERRIDES, f"run.dir={run_dir}", "log.every=1"]
+    result = CliRunner().invoke(main, [*command, "train.max_steps=2", "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "training 2 iterations" in result.output
+    assert sorted(_steps(run_dir)) == [1, 2]
+    assert 'val/l1": 0.9' not in (run_dir / "metrics.jsonl").read_text()
+    assert (run_dir / "notes.txt").read_text() == "mine"
