@@ -109,18 +109,19 @@ def child_step(steps: int, warmup: int, overrides: list[str]) -> dict:
     from torch.utils.flop_counter import FlopCounterMode
 
     from i2i.config import load_recipe
+    from i2i.methods import StepTools
     from i2i.plugins import default_registry
     from i2i.runtime import tune_malloc
-    from i2i.train.build import build_models, build_optimizers
-    from i2i.train.step import train_step
+    from i2i.train.build import build_models
+    from i2i.train.precision import Precision
 
     tune_malloc()
     recipe = load_recipe(RECIPE, ["train.device=cpu", *overrides])
     torch.manual_seed(0)
-    models = build_models(recipe, default_registry())
-    optimizers = build_optimizers(models, recipe.train.optimizer)
+    method = build_models(recipe, default_registry())
+    tools = StepTools(Precision("fp32", "cpu"))
     adam_seconds: list[float] = []
-    for optimizer in optimizers:
+    for optimizer in method.optimizers.values():
         step = optimizer.step
 
         def timed(*args, _step=step, **kwargs):
@@ -131,12 +132,17 @@ def child_step(steps: int, warmup: int, overrides: list[str]) -> dict:
 
         optimizer.step = timed
     x, y = torch.rand(2, 1, 3, 256, 256).mul(2).sub(1)
+    batch = {"input": x, "target": y}
+
+    def train_step() -> None:
+        method.train_step(batch, method.networks, tools)
+
     for _ in range(warmup):
-        train_step(models, *optimizers, x, y)
+        train_step()
     with FlopCounterMode(display=False) as counter:
-        train_step(models, *optimizers, x, y)
+        train_step()
     adam_seconds.clear()
-    times = [_seconds(lambda: train_step(models, *optimizers, x, y)) for _ in range(steps)]
+    times = [_seconds(train_step) for _ in range(steps)]
     median = statistics.median(times)
     return {
         "step_s": round(median, 3),

@@ -1,9 +1,10 @@
 """i2i: paired image-to-image translation, assembled from plugins.
 
-The core defines what a generator, discriminator, loss and dataset must provide
-(:mod:`i2i.interfaces`), keeps a registry of them filled by plugins (:mod:`i2i.registry`,
-:mod:`i2i.plugins`), reads recipes (:mod:`i2i.config`) and trains (:mod:`i2i.train`).
-It knows no particular model: pix2pix is a plugin, found like any other.
+The core defines what a training method (:mod:`i2i.methods`), a generator, discriminator,
+loss and dataset must provide (:mod:`i2i.interfaces`), keeps a registry of them filled by
+plugins (:mod:`i2i.registry`, :mod:`i2i.plugins`), reads recipes (:mod:`i2i.config`) and
+trains (:mod:`i2i.train`).
+It knows no particular model or method: pix2pix and CycleGAN are plugins, found like any other.
 
 To extend i2i, write a plugin: a module with functions marked ``@i2i.hookimpl`` named
 after the hooks in :mod:`i2i.hookspecs`, each returning ``{name: factory}``; declare it

@@ -26,6 +26,17 @@ Factories = Mapping[str, Callable[..., Any]]
 
 
 @hookspec
+def i2i_methods() -> Factories:
+    """Return training methods: ``{name: factory(components, **recipe_args)}``.
+
+    The recipe's ``method`` node picks one (``{name: pix2pix}`` by default). The factory
+    receives an :class:`i2i.methods.Components`, which builds the recipe's networks and
+    objectives, and returns an :class:`i2i.methods.TrainingMethod`: its networks by role,
+    its optimisers, and one training iteration (see :mod:`i2i.methods`).
+    """
+
+
+@hookspec
 def i2i_generators() -> Factories:
     """Return generators: ``{name: factory(in_channels, out_channels, **recipe_args)}``.
 
@@ -70,6 +81,7 @@ def i2i_weight_converters() -> Factories:
 
 
 HOOK_KINDS: dict[str, str] = {
+    "i2i_methods": "method",
     "i2i_generators": "generator",
     "i2i_discriminators": "discriminator",
     "i2i_losses": "loss",

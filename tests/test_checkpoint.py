@@ -34,7 +34,9 @@ def _state(seed: int) -> RunState:
             optimizer.zero_grad()
             module(torch.randn(2, channels, 8, 8)).square().mean().backward()
             optimizer.step()
-    return RunState(generator, discriminator, opt_g, opt_d, step=2, epoch=1, position=5)
+    parts = {"generator": generator, "discriminator": discriminator}
+    parts.update(optimizer_g=opt_g, optimizer_d=opt_d)
+    return RunState(parts, step=2, epoch=1, position=5)
 
 
 def test_run_state_round_trips_through_a_checkpoint(tmp_path):

@@ -37,9 +37,10 @@ def _mode(eval_mode: bool) -> str:
 @click.option(
     "--direction",
     type=click.Choice(["AtoB", "BtoA"]),
-    default="AtoB",
-    show_default=True,
-    help="With --aligned: AtoB translates the left half, BtoA the right.",
+    default=None,
+    help="Which way to translate: picks the network of a two-direction model (CycleGAN), and "
+    "with --aligned the half (AtoB the left, BtoA the right).  [default: the checkpoint's "
+    "recipe, else AtoB]",
 )
 @click.option(
     "--tile",
@@ -83,7 +84,7 @@ def translate(
     checkpoint: str,
     out: str,
     aligned: bool,
-    direction: str,
+    direction: str | None,
     tile: int | None,
     tile_overlap: int | None,
     batch_size: int,
@@ -112,7 +113,8 @@ def translate(
     from i2i.plugins import default_registry
     from i2i.testtime import generator_mode
 
-    generator = load_generator(checkpoint, default_registry(), device)
+    generator = load_generator(checkpoint, default_registry(), device, direction)
+    direction = direction or generator.direction
     if seed is not None:
         torch_seed(seed)
     overlap = tile_overlap if tile_overlap is not None else (tile or 0) // 4
@@ -269,11 +271,11 @@ def evaluate_command(
     from i2i.plugins import default_registry
 
     registry = default_registry()
-    generator = load_generator(checkpoint, registry, device)
+    generator = load_generator(checkpoint, registry, device, direction)
     if generator.module is None:
         _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
     data = generator.recipe.get("data", {})
-    direction = direction or data.get("direction", "AtoB")
+    direction = direction or generator.direction
     size = size or data.get("crop_size", 256)
     node = {"name": dataset_name} if dataset_name else data.get("dataset", {"name": "aligned"})
     data_root = data_root or data.get("root")
@@ -327,9 +329,16 @@ def evaluate_command(
     is_flag=True,
     help="Export in eval mode (no dropout, running statistics) instead of the paper's.",
 )
+@click.option(
+    "--direction",
+    type=click.Choice(["AtoB", "BtoA"]),
+    default=None,
+    help="The network of a two-direction model (CycleGAN's G_A or G_B).  [default: the "
+    "checkpoint's recipe]",
+)
 @click.argument("target", type=click.Path(dir_okay=False))
 @reports_errors
-def export(checkpoint: str, target: str, eval_mode: bool) -> None:
+def export(checkpoint: str, target: str, eval_mode: bool, direction: str | None) -> None:
     """Export a generator to ONNX, with dynamic batch and image size.
 
     The test-time mode is fixed in the graph: the paper's by default (dropout drawn anew on
@@ -344,6 +353,6 @@ def export(checkpoint: str, target: str, eval_mode: bool) -> None:
     from i2i.inference.onnx import export_onnx
     from i2i.plugins import default_registry
 
-    generator = load_generator(checkpoint, default_registry())
+    generator = load_generator(checkpoint, default_registry(), direction=direction)
     written = export_onnx(generator, Path(target), mode=_mode(eval_mode))
     click.echo(f"i2i: wrote {written}", err=True)

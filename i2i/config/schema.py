@@ -150,6 +150,8 @@ class Recipe:
 
     seed: int = 0
     """Seeds python, numpy and torch before anything is built."""
+    method: Node = field(default_factory=lambda: {"name": "pix2pix"})
+    """Training method and its arguments ('pix2pix': the paper's D step then G step)."""
     run: RunConfig = field(default_factory=RunConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)

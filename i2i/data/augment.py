@@ -50,6 +50,17 @@ def match_channels(image: Tensor, channels: int) -> Tensor:
     raise ValueError(f"cannot convert {have}-channel images to {channels} channels")
 
 
+def random_ops(load_size: int | None, crop_size: int, flip: bool) -> list[nn.Module]:
+    """The random part of training augmentation: the crop (unless the resize gives the crop
+    size already) and the horizontal flip."""
+    ops: list[nn.Module] = []
+    if load_size != crop_size:
+        ops.append(K.RandomCrop((crop_size, crop_size)))
+    if flip:
+        ops.append(K.RandomHorizontalFlip())
+    return ops
+
+
 class PairedAugmentation(nn.Module):
     """Resize, random crop and random flip, one draw per sample shared by input and target.
 
@@ -66,11 +77,7 @@ class PairedAugmentation(nn.Module):
     def __init__(self, load_size: int | None, crop_size: int, flip: bool) -> None:
         super().__init__()
         self.load_size = load_size
-        ops: list[nn.Module] = []
-        if load_size != crop_size:
-            ops.append(K.RandomCrop((crop_size, crop_size)))
-        if flip:
-            ops.append(K.RandomHorizontalFlip())
+        ops = random_ops(load_size, crop_size, flip)
         self.pipeline = (
             K.AugmentationSequential(*ops, data_keys=["input", "input"]) if ops else None
         )
@@ -83,6 +90,28 @@ class PairedAugmentation(nn.Module):
         if self.pipeline is None:
             return input, target
         return self.pipeline(input, target)
+
+
+class ImageAugmentation(nn.Module):
+    """Resize, random crop and random flip of single images, each with its own draw.
+
+    For unpaired data, where A and B are unrelated and nothing is shared between them.
+
+    Shape:
+        ``(N, C, H, W)`` float in ``[-1, 1]`` → ``(N, C, crop_size, crop_size)``.
+    """
+
+    def __init__(self, load_size: int | None, crop_size: int, flip: bool) -> None:
+        super().__init__()
+        self.load_size = load_size
+        ops = random_ops(load_size, crop_size, flip)
+        self.pipeline = K.AugmentationSequential(*ops) if ops else None
+
+    def forward(self, image: Tensor) -> Tensor:
+        """Augment a batch of images."""
+        if self.load_size is not None:
+            image = resize_square(image, self.load_size)
+        return image if self.pipeline is None else self.pipeline(image)
 
 
 def resize_square(image: Tensor, size: int) -> Tensor:

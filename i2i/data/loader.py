@@ -73,6 +73,11 @@ class SkipUnreadable(Dataset):
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """An unpaired dataset's ``(|A|, |B|)``."""
+        return self.dataset.sizes  # type: ignore[attr-defined]
+
     def __getitem__(self, index: int) -> PairedSample | None:
         try:
             return self.dataset[index]

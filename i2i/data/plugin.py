@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from i2i.data.datasets import AlignedDataset, PairedFoldersDataset
 from i2i.data.synthetic import SyntheticShapesDataset
+from i2i.data.unpaired import UnpairedFoldersDataset, UnpairedView
 from i2i.hookspecs import hookimpl
 
 
 @hookimpl
 def i2i_datasets() -> dict[str, type]:
-    """The aligned (A|B) format, paired A/ B/ folders and the procedural quickstart set."""
+    """The aligned (A|B) format, paired A/ B/ folders, the procedural quickstart set, and the
+    unpaired datasets (two folders; any paired dataset seen as unpaired)."""
     return {
         "aligned": AlignedDataset,
         "paired_folders": PairedFoldersDataset,
         "synthetic_shapes": SyntheticShapesDataset,
+        "unpaired_folders": UnpairedFoldersDataset,
+        "unpaired": UnpairedView,
     }

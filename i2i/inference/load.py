@@ -32,6 +32,8 @@ class LoadedGenerator:
         source: a short description of where it came from.
         recipe: the training recipe, when the checkpoint holds one.
         fixed_mode: the test-time mode an exported graph was built in (None: chosen per run).
+        direction: the direction it translates (a two-direction checkpoint holds one per
+            direction).
     """
 
     run: Callable[[Tensor], Tensor]
@@ -43,6 +45,7 @@ class LoadedGenerator:
     source: str = ""
     recipe: dict[str, Any] = field(default_factory=dict)
     fixed_mode: str | None = None
+    direction: str = "AtoB"
 
 
 def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> LoadedGenerator:
@@ -117,8 +120,14 @@ def _build_with_weights(
     return module
 
 
-def load_generator(path: str | Path, registry: Registry, device: str = "cpu") -> LoadedGenerator:
-    """Load the generator of an i2i checkpoint, a foreign ``.pth`` or an ``.onnx`` file."""
+def load_generator(
+    path: str | Path, registry: Registry, device: str = "cpu", direction: str | None = None
+) -> LoadedGenerator:
+    """Load the generator of an i2i checkpoint, a foreign ``.pth`` or an ``.onnx`` file.
+
+    ``direction`` picks the network of a two-direction checkpoint (CycleGAN's G_A for AtoB,
+    G_B for BtoA); by default, the direction the checkpoint was trained for.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"checkpoint '{path}' not found")
@@ -127,15 +136,23 @@ def load_generator(path: str | Path, registry: Registry, device: str = "cpu") ->
 
         return load_onnx(path, device)
     if path.suffix == ".safetensors":
-        tensors, meta = load_checkpoint(path, prefix="generator.")  # not D or the optimisers
+        _, meta = load_checkpoint(path, prefix="\0")  # the metadata alone
         recipe = meta.get("recipe", {})
         model = recipe.get("model", {})
         if "generator" not in model:
             raise CheckpointError(f"'{path}' records no model.generator; was it written by i2i?")
-        own = {k.removeprefix("generator."): v for k, v in tensors.items()}
-        channels = (model["in_channels"], model["out_channels"])
+        direction = direction or recipe.get("data", {}).get("direction", "AtoB")
+        role, channels = translator_of(meta, model, direction)
+        tensors, _ = load_checkpoint(path, prefix=f"{role}.")  # not D or the optimisers
+        if not tensors:
+            raise CheckpointError(f"'{path}' holds no '{role}' weights")
+        own = {k.removeprefix(f"{role}."): v for k, v in tensors.items()}
         module = _build_with_weights(registry, dict(model["generator"]), channels, own, path)
-        return _from_module(module.to(device), dict(model["generator"]), f"i2i {path.name}", recipe)
+        loaded = _from_module(
+            module.to(device), dict(model["generator"]), f"i2i {path.name}", recipe
+        )
+        loaded.direction = direction
+        return loaded
     converted = convert_foreign(path, registry)
     channels = (converted.in_channels, converted.out_channels)
     module = _build_with_weights(registry, converted.node, channels, converted.state_dict, path)
@@ -146,7 +163,27 @@ def load_generator(path: str | Path, registry: Registry, device: str = "cpu") ->
             "out_channels": converted.out_channels,
         }
     }
-    return _from_module(module.to(device), converted.node, f"converted {path.name}", recipe)
+    loaded = _from_module(module.to(device), converted.node, f"converted {path.name}", recipe)
+    loaded.direction = direction or "AtoB"
+    return loaded
+
+
+def translator_of(
+    meta: dict[str, Any], model: dict[str, Any], direction: str
+) -> tuple[str, tuple[int, int]]:
+    """The role and channels of the network that translates ``direction`` in a checkpoint.
+
+    Checkpoints of one-generator methods (and those written before methods were plugins)
+    have the role 'generator' for both directions.
+    """
+    entry = meta.get("translators", {}).get(direction)
+    if not entry:
+        return "generator", (model["in_channels"], model["out_channels"])
+    channels = (
+        entry.get("in_channels") or model["in_channels"],
+        entry.get("out_channels") or model["out_channels"],
+    )
+    return entry["role"], channels
 
 
 def convert_to_checkpoint(source: Path, target: Path, registry: Registry) -> Path:

@@ -1,48 +1,20 @@
-"""Turning a recipe into components: networks, objectives and datasets, checked before step 0."""
+"""Turning a recipe into components: the method, its networks and objectives, the datasets.
+
+Everything is built and checked before step 0. A method (:mod:`i2i.methods`) assembles its
+networks through :class:`~i2i.methods.Components`, which calls the builders here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
-import torch
 from torch import nn
-from torch.optim import Optimizer
 
-from i2i.config.schema import OptimizerConfig, Recipe
+from i2i.config.schema import Recipe
 from i2i.errors import RecipeError
-from i2i.interfaces import AdversarialLoss, Discriminator, Generator, GeneratorLoss, PairedDataset
+from i2i.interfaces import AdversarialLoss, Discriminator, Generator, PairedDataset
+from i2i.methods import Components, TrainingMethod, WeightedLoss
 from i2i.registry import Registry
-
-
-@dataclass
-class WeightedLoss:
-    """A generator loss term and its weight in G's objective."""
-
-    weight: float
-    loss: GeneratorLoss
-
-
-@dataclass
-class Models:
-    """Everything a training step computes with."""
-
-    generator: nn.Module
-    discriminator: nn.Module | None = None
-    adversarial: AdversarialLoss | None = None
-    adversarial_weight: float = 0.0
-    terms: dict[str, WeightedLoss] = field(default_factory=dict)
-    conditional: bool = True
-
-    def to(self, device: Any) -> Models:
-        """Move the networks (and any loss with parameters) to ``device``."""
-        self.generator.to(device)
-        if self.discriminator is not None:
-            self.discriminator.to(device)
-        for term in self.terms.values():
-            if isinstance(term.loss, nn.Module):
-                term.loss.to(device)
-        return self
 
 
 def _split_weight(node: dict[str, Any], where: str) -> tuple[float, dict[str, Any]]:
@@ -53,44 +25,63 @@ def _split_weight(node: dict[str, Any], where: str) -> tuple[float, dict[str, An
     return float(weight), rest
 
 
-def build_models(recipe: Recipe, registry: Registry) -> Models:
-    """Build G, D (when the adversarial weight is not 0) and the losses named by the recipe."""
-    model = recipe.model
+def build_models(recipe: Recipe, registry: Registry) -> TrainingMethod:
+    """Build the recipe's training method (``method``, default pix2pix) and all it trains."""
+    method = registry.build(
+        "method", recipe.method, "method", components=Components(recipe, registry)
+    )
+    _require(method, TrainingMethod, "method", "networks, optimizers and train_step")
+    if not method.networks:
+        raise RecipeError(f"method: '{recipe.method['name']}' built no network to train")
+    return method
+
+
+def build_generator(
+    recipe: Recipe, registry: Registry, in_channels: int, out_channels: int
+) -> nn.Module:
+    """``model.generator``, checked against ``data.crop_size``."""
+    node = recipe.model.generator
     generator = registry.build(
-        "generator",
-        model.generator,
-        "model.generator",
-        in_channels=model.in_channels,
-        out_channels=model.out_channels,
+        "generator", node, "model.generator", in_channels=in_channels, out_channels=out_channels
     )
     _require(generator, Generator, "model.generator", "in_channels, out_channels, size_multiple")
     crop = recipe.data.crop_size
     if crop % generator.size_multiple:
         raise RecipeError(
-            f"model.generator: '{model.generator['name']}' needs image sides divisible by "
+            f"model.generator: '{node['name']}' needs image sides divisible by "
             f"{generator.size_multiple}, but data.crop_size is {crop}; use a multiple of "
             f"{generator.size_multiple} or a shallower generator"
         )
-    models = Models(generator=generator, conditional=model.conditional)
+    return generator
 
-    adversarial_weight, adversarial_node = _split_weight(
-        recipe.loss.adversarial, "loss.adversarial"
+
+def build_discriminator(recipe: Recipe, registry: Registry, in_channels: int) -> nn.Module:
+    """``model.discriminator`` seeing ``in_channels`` channels."""
+    discriminator = registry.build(
+        "discriminator", recipe.model.discriminator, "model.discriminator", in_channels=in_channels
     )
-    if adversarial_weight:
-        models.adversarial = registry.build("loss", adversarial_node, "loss.adversarial")
-        _require(
-            models.adversarial,
-            AdversarialLoss,
-            "loss.adversarial",
-            "discriminator_loss(real, fake) and generator_loss(fake)",
-        )
-        d_channels = model.out_channels + (model.in_channels if model.conditional else 0)
-        models.discriminator = registry.build(
-            "discriminator", model.discriminator, "model.discriminator", in_channels=d_channels
-        )
-        _require(models.discriminator, Discriminator, "model.discriminator", "in_channels")
-        models.adversarial_weight = adversarial_weight
+    _require(discriminator, Discriminator, "model.discriminator", "in_channels")
+    return discriminator
 
+
+def build_adversarial(recipe: Recipe, registry: Registry) -> tuple[AdversarialLoss | None, float]:
+    """``loss.adversarial`` and its weight, or (None, 0.0) when the weight is 0."""
+    weight, node = _split_weight(recipe.loss.adversarial, "loss.adversarial")
+    if not weight:
+        return None, 0.0
+    adversarial = registry.build("loss", node, "loss.adversarial")
+    _require(
+        adversarial,
+        AdversarialLoss,
+        "loss.adversarial",
+        "discriminator_loss(real, fake) and generator_loss(fake)",
+    )
+    return adversarial, weight
+
+
+def build_terms(recipe: Recipe, registry: Registry) -> dict[str, WeightedLoss]:
+    """``loss.terms`` with a non-zero weight, by label."""
+    terms: dict[str, WeightedLoss] = {}
     for label, node in recipe.loss.terms.items():
         where = f"loss.terms.{label}"
         weight, rest = _split_weight(node, where)
@@ -102,10 +93,8 @@ def build_models(recipe: Recipe, registry: Registry) -> Models:
                     f"{where}: '{rest['name']}' is not a generator loss term; "
                     "adversarial objectives belong under loss.adversarial"
                 )
-            models.terms[label] = WeightedLoss(weight, term)
-    if not models.terms and models.adversarial is None:
-        raise RecipeError("loss: every weight is 0, so nothing would be trained")
-    return models
+            terms[label] = WeightedLoss(weight, term)
+    return terms
 
 
 def build_dataset(recipe: Recipe, registry: Registry, split: str) -> PairedDataset:
@@ -123,14 +112,3 @@ def _require(component: Any, interface: type, where: str, what: str) -> None:
             f"{where}: {type(component).__name__} is not a {interface.__name__} "
             f"(it must provide {what})"
         )
-
-
-def build_optimizers(models: Models, optim: OptimizerConfig) -> tuple[Optimizer, Optimizer | None]:
-    """Adam for G and, when there is one, for D, as ``train.optimizer`` describes."""
-    adam = {"lr": optim.lr, "betas": (optim.betas[0], optim.betas[1]), "fused": optim.fused or None}
-    optimizer_g = torch.optim.Adam(models.generator.parameters(), **adam)
-    discriminator = models.discriminator
-    optimizer_d = (
-        None if discriminator is None else torch.optim.Adam(discriminator.parameters(), **adam)
-    )
-    return optimizer_g, optimizer_d

@@ -11,7 +11,6 @@ Without torchrun's variables (or with ``WORLD_SIZE=1``) everything here is a no-
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 
 from i2i.errors import I2IError, RecipeError
-from i2i.train.build import Models
 
 T = TypeVar("T")
 
@@ -118,20 +116,10 @@ def local_batch_size(batch_size: int, processes: Processes) -> int:
     return batch_size // processes.world
 
 
-def wrap_for_training(models: Models, device: torch.device) -> Models:
-    """G and D inside DistributedDataParallel, which averages their gradients over processes."""
-
-    def wrap(module: nn.Module) -> nn.Module:
-        return DistributedDataParallel(
-            module, device_ids=[device.index] if device.type == "cuda" else None
-        )
-
-    discriminator = models.discriminator
-    return dataclasses.replace(
-        models,
-        generator=wrap(models.generator),
-        discriminator=None if discriminator is None else wrap(discriminator),
-    )
+def wrap_for_training(networks: dict[str, nn.Module], device: torch.device) -> dict[str, nn.Module]:
+    """Each network inside DistributedDataParallel, which averages its gradients."""
+    ids = [device.index] if device.type == "cuda" else None
+    return {role: DistributedDataParallel(n, device_ids=ids) for role, n in networks.items()}
 
 
 def unwrapped(module: nn.Module) -> nn.Module:

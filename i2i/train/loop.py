@@ -13,23 +13,30 @@ import math
 import random
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm import tqdm
 
 from i2i.checkpoint import save_checkpoint
 from i2i.config.load import recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
-from i2i.data.augment import PairedAugmentation, match_channels, to_signed_unit
-from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader, split_direction
-from i2i.errors import DataError, RecipeError, RunInterrupted
+from i2i.data.augment import (
+    ImageAugmentation,
+    PairedAugmentation,
+)
+from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader
+from i2i.data.unpaired import UnpairedEpochSampler
+from i2i.errors import RecipeError, RunInterrupted
 from i2i.interfaces import PairedDataset
+from i2i.methods import NonFiniteLoss, StepTools, TrainingMethod
 from i2i.registry import Registry
-from i2i.train.build import Models, build_dataset, build_models, build_optimizers
+from i2i.train.batches import training_batch
+from i2i.train.build import build_dataset, build_models
 from i2i.train.distributed import (
     SINGLE,
     Processes,
@@ -53,7 +60,6 @@ from i2i.train.rng import capture_rng
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.signals import StopRequests
 from i2i.train.state import RunState
-from i2i.train.step import NonFiniteLoss, train_step
 from i2i.train.sync_batchnorm import to_global_batchnorm
 
 
@@ -86,12 +92,17 @@ class Run:
     recipe: Recipe
     run_dir: Path
     device: torch.device
-    models: Models
+    method: TrainingMethod
     state: RunState
     train_set: PairedDataset
     preview: Preview
     processes: Processes = SINGLE
     precision: Precision = field(default_factory=Precision)
+
+    @property
+    def models(self) -> TrainingMethod:
+        """The method (its networks are also its attributes: ``run.models.generator``)."""
+        return self.method
 
     @property
     def steps_per_epoch(self) -> int:
@@ -120,17 +131,14 @@ def prepare(
     local_batch_size(recipe.data.batch_size, processes)
     if recipe.log.tensorboard:
         require_tensorboard()
-    models = build_models(recipe, registry).to(device)
+    method = build_models(recipe, registry).to(device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed input sizes: autotune once, reuse
-    if recipe.train.channels_last:
-        for network in (models.generator, models.discriminator):
-            if network is not None:
-                network.to(memory_format=torch.channels_last)
-    if processes.distributed and recipe.train.sync_batchnorm:
-        to_global_batchnorm(models.generator)
-        if models.discriminator is not None:
-            to_global_batchnorm(models.discriminator)
+    for network in method.networks.values():
+        if recipe.train.channels_last:
+            network.to(memory_format=torch.channels_last)
+        if processes.distributed and recipe.train.sync_batchnorm:
+            to_global_batchnorm(network)
     train_set = build_dataset(recipe, registry, recipe.data.train_split)
     held_out = recipe.data.val_split
     val_set = build_dataset(recipe, registry, held_out) if held_out else train_set
@@ -138,8 +146,14 @@ def prepare(
         train_set, val_set = SkipUnreadable(train_set), SkipUnreadable(val_set)
     if len(train_set) == 0:
         raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
-    optimizer_g, optimizer_d = build_optimizers(models, recipe.train.optimizer)
-    state = RunState(models.generator, models.discriminator, optimizer_g, optimizer_d)
+    if method.data == "unpaired" and not hasattr(train_set, "sizes"):
+        name = recipe.data.dataset.get("name")
+        raise RecipeError(
+            f"data.dataset: method '{recipe.method['name']}' trains on unpaired data but "
+            f"'{name}' is paired; use {{name: unpaired_folders}} or {{name: unpaired, of: "
+            f"{{name: {name}}}}}"
+        )
+    state = RunState.of(method)
     preview = Preview(
         val_set,
         recipe.log.val_images,
@@ -152,7 +166,7 @@ def prepare(
     if processes.distributed:
         seed_everything(recipe.seed + 1_000_003 * processes.rank)
     precision = Precision(recipe.train.precision, device.type)
-    return Run(recipe, run_dir, device, models, state, train_set, preview, processes, precision)
+    return Run(recipe, run_dir, device, method, state, train_set, preview, processes, precision)
 
 
 def fit(run: Run) -> Path | None:
@@ -164,15 +178,23 @@ def fit(run: Run) -> Path | None:
     SIGINT or SIGTERM end the run after the current step, with a checkpoint
     (:class:`RunInterrupted`); ``i2i resume`` continues it exactly.
     """
-    recipe, state, models, processes = run.recipe, run.state, run.models, run.processes
+    recipe, state, method, processes = run.recipe, run.state, run.method, run.processes
     main = processes.main  # only rank 0 writes: config, metrics, samples, checkpoints
     if main:
         run.run_dir.mkdir(parents=True, exist_ok=True)
         (run.run_dir / "config.yaml").write_text(recipe_to_yaml(recipe))
     data = recipe.data
-    sampler = EpochSampler(
-        len(run.train_set), recipe.seed, rank=processes.rank, world=processes.world
-    )
+    if method.data == "unpaired":
+        sampler: EpochSampler = UnpairedEpochSampler(
+            run.train_set.sizes,  # type: ignore[attr-defined]
+            recipe.seed,
+            rank=processes.rank,
+            world=processes.world,
+        )
+    else:
+        sampler = EpochSampler(
+            len(run.train_set), recipe.seed, rank=processes.rank, world=processes.world
+        )
     loader = make_loader(
         run.train_set,
         local_batch_size(data.batch_size, processes),
@@ -181,11 +203,16 @@ def fit(run: Run) -> Path | None:
         pin_memory=run.device.type == "cuda",
         seed=recipe.seed,
     )
-    augment = PairedAugmentation(data.load_size, data.crop_size, data.flip).to(run.device)
-    optimizers = [o for o in (state.optimizer_g, state.optimizer_d) if o is not None]
-    step_models = compiled(models) if recipe.train.compile else models
+    augment: nn.Module = (
+        ImageAugmentation(data.load_size, data.crop_size, data.flip)
+        if method.data == "unpaired"
+        else PairedAugmentation(data.load_size, data.crop_size, data.flip)
+    ).to(run.device)
+    optimizers = list(method.optimizers.values())
+    networks = compiled(method.networks) if recipe.train.compile else dict(method.networks)
     if processes.distributed:
-        step_models = wrap_for_training(step_models, run.device)
+        networks = wrap_for_training(networks, run.device)
+    tools = StepTools(run.precision, recipe.train.nonfinite == "skip")
     board = (
         tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard and main else None
     )
@@ -196,7 +223,7 @@ def fit(run: Run) -> Path | None:
         if not main:
             return
         grid = run.run_dir / "samples" / f"step_{step:08d}.png"
-        l1 = run.preview.run(models.generator, recipe.log.sample_mode, grid)
+        l1 = run.preview.run(method, recipe.log.sample_mode, grid)
         metrics.write(step, **{"val/l1": l1})
         plot_losses(metrics.path, run.run_dir / "losses.png")
 
@@ -206,6 +233,7 @@ def fit(run: Run) -> Path | None:
             return None
         tensors, meta = state.to_tensors(rng_by_rank)
         meta["recipe"] = recipe_to_dict(recipe)
+        meta["translators"] = translators(method)
         meta["grad_scaler"] = run.precision.state_dict()
         return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
 
@@ -240,18 +268,9 @@ def fit(run: Run) -> Path | None:
                 if any_process(not batch["name"], run.device):
                     state.position += consumed * processes.world
                     continue  # every pair of a local batch was unreadable (data.on_corrupt=skip)
-                input, target = training_pair(batch, recipe, run.device, augment)
-                skip = recipe.train.nonfinite == "skip"
+                images = training_batch(batch, recipe, run.device, augment, method.data)
                 try:
-                    losses = train_step(
-                        step_models,
-                        state.optimizer_g,
-                        state.optimizer_d,
-                        input,
-                        target,
-                        skip,
-                        run.precision,
-                    )
+                    losses = method.train_step(images, networks, tools)
                 except NonFiniteLoss as error:
                     raise NonFiniteLoss(
                         f"step {state.step + 1}: {error}; the run stopped and its last checkpoint "
@@ -260,13 +279,11 @@ def fit(run: Run) -> Path | None:
                     ) from None
                 if processes.distributed:
                     losses = dict(zip(losses, mean_over_processes(torch.stack([*losses.values()]))))
-                if skip:  # with "stop", a non-finite loss has raised before any update
-                    skipped += sum(
-                        not bool(torch.isfinite(losses[k])) for k in ("d", "g") if k in losses
-                    )
+                if tools.skip_nonfinite:  # with "stop", a non-finite loss raised before updating
+                    skipped += sum(not bool(torch.isfinite(v)) for v in updated(losses))
                 state.step += 1
                 state.position += consumed * processes.world
-                meter.add(losses, input.shape[0] * processes.world)
+                meter.add(losses, len(batch["name"]) * processes.world)
                 stopping = any_process(stop.signal is not None, run.device)
                 progress.update()
                 if state.step % recipe.log.every == 0 or state.step == total:
@@ -306,36 +323,26 @@ def fit(run: Run) -> Path | None:
     return last
 
 
-def training_pair(
-    batch: dict[str, Any], recipe: Recipe, device: torch.device, augment: PairedAugmentation
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A collated batch as the step's (input, target): on the device, in [-1, 1], augmented."""
-    data = recipe.data
-    input, target = split_direction(batch, data.direction)
-    _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
-    input = to_signed_unit(input.to(device, non_blocking=True))
-    target = to_signed_unit(target.to(device, non_blocking=True))
-    input, target = augment(input, target)
-    input = match_channels(input, recipe.model.in_channels)
-    target = match_channels(target, recipe.model.out_channels)
-    layout = torch.channels_last if recipe.train.channels_last else torch.contiguous_format
-    return input.contiguous(memory_format=layout), target.contiguous(memory_format=layout)
+def translators(method: TrainingMethod) -> dict[str, dict[str, Any]]:
+    """For a checkpoint: which network translates each direction, and its channels."""
+    found = {}
+    for direction in ("AtoB", "BtoA"):
+        role = method.translator(direction)
+        network = method.networks[role]
+        found[direction] = {
+            "role": role,
+            "in_channels": getattr(network, "in_channels", None),
+            "out_channels": getattr(network, "out_channels", None),
+        }
+    return found
 
 
-def compiled(models: Models) -> Models:
-    """G and D through ``torch.compile`` (the originals keep the weights and are saved)."""
-    discriminator = models.discriminator
-    return replace(
-        models,
-        generator=torch.compile(models.generator),
-        discriminator=None if discriminator is None else torch.compile(discriminator),
-    )
+def compiled(networks: dict[str, nn.Module]) -> dict[str, nn.Module]:
+    """Each network through ``torch.compile`` (the originals keep the weights and are saved)."""
+    return {role: torch.compile(network) for role, network in networks.items()}
 
 
-def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: int) -> None:
-    """Without a resize first, images smaller than the crop cannot be cropped."""
-    if load_size is None and min(size) < crop_size:
-        raise DataError(
-            f"{', '.join(names)}: {size[1]}x{size[0]} is smaller than data.crop_size={crop_size}; "
-            "set data.load_size to resize first, or lower data.crop_size"
-        )
+def updated(losses: dict[str, torch.Tensor]) -> list[torch.Tensor]:
+    """The losses an optimiser stepped on: 'd' and 'g' where a method logs them, else all."""
+    stepped = [losses[k] for k in ("d", "g") if k in losses]
+    return stepped or list(losses.values())

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import torch
-from torch import Tensor, nn
 
 from i2i.data.augment import held_out_pairs
 from i2i.data.loader import collate_pairs
 from i2i.interfaces import PairedDataset
+from i2i.methods import TrainingMethod
 from i2i.testtime import Mode, generator_mode
 from i2i.train.records import save_grid
 
@@ -33,15 +34,25 @@ class Preview:
     ) -> None:
         batch = collate_pairs([dataset[i] for i in range(min(count, len(dataset)))])
         self.input, self.target = held_out_pairs(batch, direction, crop_size, channels, device)
-        self.device, self.seed = device, seed
+        self.device, self.seed, self.direction = device, seed, direction
 
-    def run(self, generator: nn.Module, mode: Mode, grid_path: Path | None) -> float:
-        """Translate the held-out inputs, optionally save a grid, return the mean L1."""
+    def run(self, method: TrainingMethod, mode: Mode, grid_path: Path | None) -> float:
+        """Show the held-out inputs to ``method``, optionally save a grid; the mean L1.
+
+        Each grid row is the input, what :meth:`TrainingMethod.preview` returns (the
+        translation first), and the target; the L1 is the translation's.
+        """
         devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices), generator_mode(generator, mode):
+        with torch.random.fork_rng(devices=devices), contextlib.ExitStack() as modes:
+            for network in method.networks.values():
+                modes.enter_context(generator_mode(network, mode))
             torch.manual_seed(self.seed)
-            outputs: list[Tensor] = [generator(x.unsqueeze(0))[0] for x in self.input]
-        output = torch.stack(outputs)
+            shown = [method.preview(x.unsqueeze(0), self.direction) for x in self.input]
+        output = torch.stack([columns[0][0] for columns in shown])
         if grid_path is not None:
-            save_grid(grid_path, list(zip(self.input, output, self.target)))
+            rows = [
+                (x, *(c[0] for c in columns), y)
+                for x, columns, y in zip(self.input, shown, self.target)
+            ]
+            save_grid(grid_path, rows)
         return (output - self.target).abs().mean().item()

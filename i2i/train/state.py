@@ -15,34 +15,51 @@ from torch import Tensor, nn
 from torch.optim import Optimizer
 
 from i2i.errors import CheckpointError
+from i2i.methods import TrainingMethod
 from i2i.train.rng import capture_rng, restore_rng
 
 
 @dataclass
 class RunState:
-    """Networks, their optimisers, and how far the run has come.
+    """Networks, their optimisers, the method's own state, and how far the run has come.
 
     Attributes:
+        parts: networks and optimisers by name (a method's roles and optimiser names),
+            stored as ``<name>.<key>`` tensors.
         step: iterations completed.
         epoch: 0-based index of the epoch in progress.
         position: positions of that epoch's order already consumed, by all processes.
+        method: the training method, whose extra state (an image pool, say) is stored as
+            ``method.<key>`` tensors.
     """
 
-    generator: nn.Module
-    discriminator: nn.Module | None
-    optimizer_g: Optimizer
-    optimizer_d: Optimizer | None
+    parts: dict[str, nn.Module | Optimizer]
     step: int = 0
     epoch: int = 0
     position: int = 0
+    method: TrainingMethod | None = None
+
+    @classmethod
+    def of(cls, method: TrainingMethod) -> RunState:
+        """The fresh state of a run of ``method``."""
+        return cls({**method.networks, **method.optimizers}, method=method)
+
+    def __getattr__(self, name: str) -> Any:
+        """A part by name: ``state.generator``, ``state.optimizer_g``."""
+        parts = self.__dict__.get("parts", {})
+        if name in parts:
+            return parts[name]
+        raise AttributeError(f"the run state has no part '{name}'")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        parts = self.__dict__.get("parts")
+        if parts is not None and name in parts:
+            parts[name] = value  # replacing a part (state.generator = ...) keeps its key
+        else:
+            object.__setattr__(self, name, value)
 
     def _parts(self) -> dict[str, Any]:
-        return {
-            "generator": self.generator,
-            "discriminator": self.discriminator,
-            "optimizer_g": self.optimizer_g,
-            "optimizer_d": self.optimizer_d,
-        }
+        return self.parts
 
     def to_tensors(
         self, rng_by_rank: list[tuple[dict[str, Tensor], dict[str, Any]]] | None = None
@@ -59,6 +76,9 @@ class RunState:
             meta.update({prefix + k: v for k, v in rng_meta.items()})
         meta.update(step=self.step, epoch=self.epoch, position=self.position)
         meta["processes"] = len(rng_by_rank or [None])
+        if self.method is not None:
+            for key, value in self.method.extra_state().items():
+                tensors[f"{METHOD_PREFIX}{key}"] = value.detach().contiguous()
         for part, obj in self._parts().items():
             if obj is None:
                 continue
@@ -95,12 +115,23 @@ class RunState:
                 raise CheckpointError(
                     f"checkpoint does not fit this recipe's {part}: {first}"
                 ) from None
+        if self.method is not None:
+            own = {
+                k[len(METHOD_PREFIX) :]: v
+                for k, v in tensors.items()
+                if k.startswith(METHOD_PREFIX)
+            }
+            self.method.load_extra_state(own)
         self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
         prefix = rng_prefix(rank)
         own_tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         own_meta = {k[len(prefix) :]: v for k, v in meta.items() if k.startswith(prefix)}
         if "rng.torch" in own_tensors:
             restore_rng(own_tensors, own_meta)
+
+
+METHOD_PREFIX = "method."
+"""Key prefix of a method's extra state in a checkpoint."""
 
 
 def rng_prefix(rank: int) -> str:

@@ -9,10 +9,10 @@ import torch
 
 import i2i
 from i2i.checkpoint import list_checkpoints, load_checkpoint
+from i2i.methods import NonFiniteLoss
 from i2i.plugins import default_registry, register_plugin
 from i2i.train.loop import fit, prepare
 from i2i.train.rundir import choose_run_dir
-from i2i.train.step import NonFiniteLoss
 
 pytestmark = pytest.mark.fault
 

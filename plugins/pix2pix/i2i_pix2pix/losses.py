@@ -52,3 +52,21 @@ class L1Loss(nn.Module):
     def forward(self, inputs: LossInputs) -> Tensor:
         """|G(x) − y|₁, averaged over pixels and channels."""
         return F.l1_loss(inputs.output, inputs.target)
+
+
+class HingeGANLoss(nn.Module):
+    """Hinge GAN (Lim & Ye; as in SAGAN/BigGAN): D on ``relu(1 − real) + relu(1 + fake)``.
+
+    D's loss is halved like the paper's (``0.5·(real + fake)``), and summed over scales; G's
+    is ``−mean(D(fake))``.
+    """
+
+    def discriminator_loss(self, real: DiscriminatorOutput, fake: DiscriminatorOutput) -> Tensor:
+        """Patch logits pushed above 1 for real, below −1 for fake."""
+        real_term = sum(F.relu(1.0 - logits).mean() for logits in real.logits)
+        fake_term = sum(F.relu(1.0 + logits).mean() for logits in fake.logits)
+        return 0.5 * (real_term + fake_term)  # type: ignore[return-value]
+
+    def generator_loss(self, fake: DiscriminatorOutput) -> Tensor:
+        """G raises D's logits on its output."""
+        return sum(-logits.mean() for logits in fake.logits)  # type: ignore[return-value]

@@ -1,0 +1,52 @@
+"""The pix2pix method: the step is bit for bit what it was before methods became plugins."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from i2i.config import load_recipe
+from i2i.plugins import default_registry
+from i2i.train.loop import fit, prepare
+from tests.conftest import TINY_OVERRIDES
+
+RECORDED = json.loads((Path(__file__).parent / "fixtures" / "step_before_methods.json").read_text())
+
+
+@pytest.mark.parametrize("label", sorted(RECORDED))
+def test_the_step_trains_the_weights_recorded_before_the_move(label, tmp_path):
+    """Four steps from seed 0 (dropout, crops, flips, batch 4) against hashes recorded with the
+    core's own step before it moved into this plugin (same machine kind: CPU, fp32)."""
+    record = RECORDED[label]
+    run_dir = tmp_path / "run"
+    overrides = [*TINY_OVERRIDES, f"run.dir={run_dir}", "train.max_steps=4", "log.every=1"]
+    recipe = load_recipe(None, [*overrides, "data.dataset.length=16", *record["overrides"]])
+    run = prepare(recipe, run_dir, default_registry())
+    fit(run)
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    losses = [
+        {**{k: v for k, v in line.items() if k.startswith("loss/")}, "step": line["step"]}
+        for line in lines
+        if "loss/g" in line
+    ]
+    assert losses == record["losses"]
+    hashes = {
+        f"{role}.{key}": hashlib.sha256(value.detach().contiguous().numpy().tobytes()).hexdigest()[
+            :16
+        ]
+        for role, network in run.method.networks.items()
+        for key, value in network.state_dict().items()
+    }
+    assert hashes == record["tensors"]
+
+
+def test_recipes_without_a_method_key_train_pix2pix(tmp_path):
+    recipe = load_recipe(None, [*TINY_OVERRIDES, f"run.dir={tmp_path / 'run'}"])
+    assert recipe.method == {"name": "pix2pix"}
+    method = prepare(recipe, tmp_path / "run", default_registry()).method
+    assert type(method).__name__ == "Pix2PixMethod"
+    assert set(method.networks) == {"generator", "discriminator"}
+    assert set(method.optimizers) == {"optimizer_g", "optimizer_d"}
