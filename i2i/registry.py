@@ -17,7 +17,7 @@ from typing import Any
 
 from i2i.errors import ComponentBuildError, UnknownComponentError, did_you_mean
 
-KINDS: tuple[str, ...] = ("method", "generator", "discriminator", "loss", "dataset", "converter")
+KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "dataset", "converter", "method")
 
 
 @dataclass(frozen=True)
