@@ -75,9 +75,12 @@ def digest(folder: Path) -> dict[str, str]:
 @pytest.mark.slow
 def test_two_variant_study_writes_tables_and_figures_that_agree(tmp_path):
     study = write_study(tmp_path)
-    result = CliRunner().invoke(main, ["study", str(study), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 0, result.output
     out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["study", str(study), "-o", str(out), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert all(
+        json.loads((out / v / "seed0" / "study.json").read_text()) for v in ("l1", "l1-cgan")
+    )
     results = json.loads((out / "results.json").read_text())
     assert [v["name"] for v in results["variants"]] == ["L1", "L1+cGAN"]
     assert results["columns"][:3] == ["pixel_acc", "class_acc", "class_iou"]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from i2i.interfaces import DiscriminatorOutput, LossInputs
-from i2i_pix2pix import L1Loss, LSGANLoss, VanillaGANLoss
+from i2i_pix2pix import HingeGANLoss, L1Loss, LSGANLoss, VanillaGANLoss
 
 
 def _out(*values: float) -> DiscriminatorOutput:
@@ -43,3 +43,11 @@ def test_scales_are_summed():
 def test_l1_is_the_mean_absolute_difference():
     output, target = torch.zeros(1, 3, 2, 2), torch.full((1, 3, 2, 2), 0.5)
     assert L1Loss()(LossInputs(input=output, output=output, target=target)).item() == 0.5
+
+
+def test_hinge_penalises_only_inside_the_margin():
+    loss = HingeGANLoss()
+    # real 0.5 → relu(1 - 0.5) = 0.5; fake -2 → relu(1 - 2) = 0: halved sum 0.25
+    assert loss.discriminator_loss(real=_out(0.5), fake=_out(-2.0)).item() == pytest.approx(0.25)
+    assert loss.discriminator_loss(real=_out(3.0), fake=_out(-3.0)).item() == 0.0
+    assert loss.generator_loss(_out(0.75, -0.25)).item() == pytest.approx(-0.5)

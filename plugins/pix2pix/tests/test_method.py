@@ -58,3 +58,16 @@ def test_recipes_without_a_method_key_train_pix2pix(tmp_path):
     assert type(method).__name__ == "Pix2PixMethod"
     assert set(method.networks) == {"generator", "discriminator"}
     assert set(method.optimizers) == {"optimizer_g", "optimizer_d"}
+
+
+def test_pix2pix_trains_a_resnet_generator_with_the_hinge_objective(tmp_path):
+    overrides = [*RECORDED["paper"]["overrides"], f"run.dir={tmp_path / 'run'}"]
+    extra = ["model.generator={name: resnet_6blocks, ngf: 8, norm: batch}"]
+    recipe = load_recipe(None, [*overrides, *extra, "loss.adversarial.name=hinge"])
+    run = prepare(recipe, tmp_path / "run", default_registry())
+    assert type(run.method.generator).__name__ == "ResNetGenerator"
+    fit(run)
+    lines = [
+        json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    ]
+    assert [line["step"] for line in lines if "loss/d" in line] == [1, 2, 3, 4]
