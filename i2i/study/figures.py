@@ -45,7 +45,8 @@ def qualitative_figure(
                 axis.set_title(label, fontsize=9)
     if title:
         figure.suptitle(title, fontsize=10)
-    figure.tight_layout(pad=0.3)
+    top = 1 - 0.35 / figure.get_figheight() if title else 1  # room for the title above the labels
+    figure.tight_layout(pad=0.3, rect=(0, 0, 1, top))
     figure.savefig(path, dpi=80)
     plt.close(figure)
 
