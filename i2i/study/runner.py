@@ -121,27 +121,35 @@ def _spawn(
 ) -> Child:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     env["PYTHONUNBUFFERED"] = "1"
+    # The child writes to its log file, never to a pipe: if the study dies, a pipe would
+    # break under the child and could end it before it saves its checkpoint.
     log = log_path.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "i2i", *arguments],
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         env=env,
         start_new_session=True,  # signals reach it from the study alone, once each
         preexec_fn=_die_with_parent,
     )
+    start = log.tell()
 
     def copy() -> None:
-        assert process.stdout is not None
-        for chunk in iter(lambda: process.stdout.read1(4096), b""):  # type: ignore[union-attr]
-            log.write(chunk)
-            log.flush()
-            if echo_output:
-                sys.stderr.buffer.write(chunk)
-                sys.stderr.flush()
+        """Show the child's output as it grows (one job at a time only)."""
+        with log_path.open("rb") as reader:
+            reader.seek(start)
+            while True:
+                chunk = reader.read(4096)
+                if chunk:
+                    sys.stderr.buffer.write(chunk)
+                    sys.stderr.flush()
+                elif process.poll() is not None:
+                    break
+                else:
+                    time.sleep(0.1)
 
-    copier = threading.Thread(target=copy, daemon=True)
+    copier = threading.Thread(target=copy if echo_output else lambda: None, daemon=True)
     copier.start()
     return Child(variant, stage, process, log, copier)
 
