@@ -62,6 +62,10 @@ def _write_atomic(path: Path, text: str) -> None:
 def claim_folder(out: Path, plan: Plan) -> bool:
     """Create the study folder, or check that it holds this same plan; True if it is new."""
     record = plan_record(plan)
+    if out.exists() and not out.is_dir():
+        raise RecipeError(
+            f"study folder '{out}' is a file; give a folder with -o (nothing was changed)"
+        )
     saved = out / "study.json"
     if saved.is_file():
         try:

@@ -143,6 +143,10 @@ def test_a_study_folder_with_another_plan_is_refused(tmp_path):
     claim_folder(out, load_study(study))
     with pytest.raises(RecipeError, match="other variants"):
         claim_folder(out, load_study(study, ["train.max_steps=5"]))
+    (tmp_path / "a_file").write_text("mine")
+    with pytest.raises(RecipeError, match="is a file"):
+        claim_folder(tmp_path / "a_file", load_study(study))
+    assert (tmp_path / "a_file").read_text() == "mine"
 
 
 @pytest.mark.slow
