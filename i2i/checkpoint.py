@@ -48,6 +48,11 @@ def _write_bytes(payload: bytes) -> Callable[[str], None]:
     return lambda name: Path(name).write_bytes(payload)
 
 
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (the old file or the new one, never a part)."""
+    _atomic_write(path, _write_bytes(text.encode()))
+
+
 def checkpoint_path(folder: Path, step: int) -> Path:
     """Where the checkpoint of ``step`` lives."""
     return folder / f"step_{step:08d}.safetensors"

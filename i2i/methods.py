@@ -40,7 +40,7 @@ from i2i.errors import I2IError
 
 if TYPE_CHECKING:
     from i2i.config.schema import Recipe
-    from i2i.interfaces import AdversarialLoss
+    from i2i.interfaces import AdversarialLoss, GeneratorLoss
     from i2i.registry import Registry
     from i2i.train.precision import Precision
 
@@ -163,7 +163,7 @@ class WeightedLoss:
     """A generator loss term and its weight in G's objective."""
 
     weight: float
-    loss: Any
+    loss: GeneratorLoss
 
 
 @dataclass

@@ -20,6 +20,7 @@ import torch
 from kornia.contrib import KMeans
 from torch import Tensor
 
+from i2i.checkpoint import write_text_atomic
 from i2i.data.augment import match_channels, resize_square, to_signed_unit
 from i2i.data.loader import collate_pairs, split_direction
 from i2i.errors import DataError
@@ -87,9 +88,10 @@ class Palette:
         return distances.argmin(1).view(flat.shape[:-1])
 
     def save(self, path: Path) -> None:
-        """Write the colours as JSON: 0-255 values, one list per colour."""
+        """Write the colours as JSON (0-255 values, one list per colour), atomically."""
         values = ((self.colors.clamp(-1, 1) + 1) * 127.5).tolist()
-        path.write_text(json.dumps({"colors": [[round(v, 3) for v in c] for c in values]}) + "\n")
+        text = json.dumps({"colors": [[round(v, 3) for v in c] for c in values]}) + "\n"
+        write_text_atomic(path, text)
 
     @classmethod
     def load(cls, path: Path) -> Palette:

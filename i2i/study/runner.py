@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from i2i.checkpoint import list_checkpoints
+from i2i.checkpoint import list_checkpoints, write_text_atomic
 from i2i.errors import I2IError, RecipeError, RunInterrupted
 from i2i.study.schema import Plan, Variant
 
@@ -51,12 +51,6 @@ def plan_record(plan: Plan) -> dict[str, Any]:
         "recipe": str(plan.base),
         "runs": [{"variant": v.name, "seed": v.seed, "overrides": v.overrides} for v in plan.runs],
     }
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def claim_folder(out: Path, plan: Plan) -> bool:
@@ -84,7 +78,7 @@ def claim_folder(out: Path, plan: Plan) -> bool:
             "(nothing was changed)"
         )
     out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(saved, json.dumps(record, indent=2) + "\n")
+    write_text_atomic(saved, json.dumps(record, indent=2) + "\n")
     return True
 
 
@@ -203,7 +197,7 @@ class Scheduler:
             f"log.progress={progress}",
         ]
 
-    def _start(self, variant: Variant, index: int) -> Child | None:
+    def _start(self, variant: Variant, index: int) -> Child:
         run_dir = run_dir_of(self.out, variant)
         run_dir.mkdir(parents=True, exist_ok=True)
         where = f"[{index}/{len(self.plan.runs)}] {variant.name} seed {variant.seed}"
@@ -238,9 +232,7 @@ class Scheduler:
             while queue or self.children:
                 while queue and len(self.children) < self.jobs and self.stop_signal is None:
                     variant = queue.pop(0)
-                    child = self._start(variant, index_of[id(variant)])
-                    if child is not None:
-                        self.children.append(child)
+                    self.children.append(self._start(variant, index_of[id(variant)]))
                 time.sleep(0.2)
                 for child in [c for c in self.children if c.process.poll() is not None]:
                     self.children.remove(child)
@@ -299,7 +291,7 @@ def run_study(
     def record(variant: Variant, run_dir: Path) -> None:
         summary = json.loads((run_dir / "eval" / "summary.json").read_text())
         entry = {"variant": variant.name, "seed": variant.seed, "summary": summary}
-        _write_atomic(run_dir / "study.json", json.dumps(entry, indent=2) + "\n")
+        write_text_atomic(run_dir / "study.json", json.dumps(entry, indent=2) + "\n")
         finished[id(variant)] = entry
         echo(f"{variant.name} seed {variant.seed}: finished")
 

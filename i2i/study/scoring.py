@@ -42,9 +42,7 @@ def prepare_palette(plan: Plan, folder: Path, registry: Registry) -> Path | None
     palette = palette_of_split(
         dataset, data.direction, size, recipe.model.out_channels, colours, plan.study.eval.seed
     )
-    temporary = path.with_name(".palette.json.tmp")
-    palette.save(temporary)
-    temporary.replace(path)
+    palette.save(path)
     return path
 
 

@@ -21,36 +21,21 @@ def training_batch(
     Paired: ``{"input", "target"}`` in ``data.direction``'s order, one draw per pair.
     Unpaired: ``{"A", "B"}``, each side with its own draw.
     """
-    data = recipe.data
-    _check_size(batch["name"], batch["A"].shape[-2:], data.load_size, data.crop_size)
+    data, model = recipe.data, recipe.model
+    paired = kind != "unpaired"
+    first, second = split_direction(batch, data.direction) if paired else (batch["A"], batch["B"])
+    _check_size(batch["name"], first.shape[-2:], data.load_size, data.crop_size)
+    first = to_signed_unit(first.to(device, non_blocking=True))
+    second = to_signed_unit(second.to(device, non_blocking=True))
+    first, second = augment(first, second) if paired else (augment(first), augment(second))
+    first = match_channels(first, model.in_channels)
+    second = match_channels(second, model.out_channels)
     layout = torch.channels_last if recipe.train.channels_last else torch.contiguous_format
-    model = recipe.model
-    if kind == "unpaired":
-        a = augment(to_signed_unit(batch["A"].to(device, non_blocking=True)))
-        b = augment(to_signed_unit(batch["B"].to(device, non_blocking=True)))
-        a, b = match_channels(a, model.in_channels), match_channels(b, model.out_channels)
-        return {
-            "A": a.contiguous(memory_format=layout),
-            "B": b.contiguous(memory_format=layout),
-        }
-    input, target = training_pair(batch, recipe, device, augment)
-    return {"input": input, "target": target}
-
-
-def training_pair(
-    batch: dict[str, Any], recipe: Recipe, device: torch.device, augment: nn.Module
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A collated batch as the step's (input, target): on the device, in [-1, 1], augmented."""
-    data = recipe.data
-    input, target = split_direction(batch, data.direction)
-    _check_size(batch["name"], input.shape[-2:], data.load_size, data.crop_size)
-    input = to_signed_unit(input.to(device, non_blocking=True))
-    target = to_signed_unit(target.to(device, non_blocking=True))
-    input, target = augment(input, target)
-    input = match_channels(input, recipe.model.in_channels)
-    target = match_channels(target, recipe.model.out_channels)
-    layout = torch.channels_last if recipe.train.channels_last else torch.contiguous_format
-    return input.contiguous(memory_format=layout), target.contiguous(memory_format=layout)
+    keys = ("input", "target") if paired else ("A", "B")
+    return {
+        keys[0]: first.contiguous(memory_format=layout),
+        keys[1]: second.contiguous(memory_format=layout),
+    }
 
 
 def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: int) -> None:

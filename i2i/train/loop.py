@@ -25,10 +25,7 @@ from tqdm import tqdm
 from i2i.checkpoint import save_checkpoint
 from i2i.config.load import recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
-from i2i.data.augment import (
-    ImageAugmentation,
-    PairedAugmentation,
-)
+from i2i.data.augment import ImageAugmentation, PairedAugmentation
 from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader
 from i2i.data.unpaired import UnpairedEpochSampler
 from i2i.errors import RecipeError, RunInterrupted
