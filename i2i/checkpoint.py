@@ -8,9 +8,7 @@ people and tools, in ``step_00001000.json`` beside it. Nothing is pickled.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -19,38 +17,27 @@ from safetensors.torch import save_file
 from torch import Tensor
 
 from i2i import __version__
-from i2i.errors import CheckpointError
+from i2i.errors import CheckpointError, quoted
+from i2i.files import write_atomic
+from i2i.outputs import OutputFolder
 
 META_KEY = "i2i"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
+MAX_HEADER_BYTES = 16 * 2**20
+"""Largest safetensors header read (names, shapes, metadata); i2i's are a few hundred KB."""
 
-def _atomic_write(path: Path, write: Callable[[str], None]) -> None:
-    """Have ``write`` fill a temporary file beside ``path``, fsync it, then rename it over ``path``.
-
-    A crash at any point leaves either the old file or the new one, never a partial one.
-    """
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.close(handle)
-        write(temporary)
-        os.chmod(temporary, 0o666 & ~_UMASK)  # mkstemp makes 0600; give it a normal file's mode
-        with open(temporary, "rb+") as stream:
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _write_bytes(payload: bytes) -> Callable[[str], None]:
-    return lambda name: Path(name).write_bytes(payload)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (the old file or the new one, never a part)."""
-    _atomic_write(path, _write_bytes(text.encode()))
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "i2i_version": (str,),
+    "step": (int,),
+    "epoch": (int,),
+    "position": (int,),
+    "processes": (int,),
+    "recipe": (dict,),
+    "translators": (dict,),
+    "grad_scaler": (dict,),
+    "converted_from": (str,),
+}
+"""The type of every header key i2i reads; a checkpoint with another type is refused."""
 
 
 def checkpoint_path(folder: Path, step: int) -> Path:
@@ -58,21 +45,26 @@ def checkpoint_path(folder: Path, step: int) -> Path:
     return folder / f"step_{step:08d}.safetensors"
 
 
-def write_checkpoint(path: Path, tensors: dict[str, Tensor], meta: dict[str, Any]) -> Path:
-    """Write tensors to ``path`` and the metadata to its ``.json`` sidecar, each atomically."""
+def write_checkpoint(
+    path: Path,
+    tensors: dict[str, Tensor],
+    meta: dict[str, Any],
+    outputs: OutputFolder | None = None,
+) -> Path:
+    """Write tensors to ``path`` and the metadata to its ``.json`` sidecar, each atomically.
+
+    With ``outputs`` (a command's output folder), both files go through its checks.
+    """
     meta = {"i2i_version": __version__, **meta}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Straight to the file: serialising to bytes first would double peak memory.
-        header = {META_KEY: json.dumps(meta)}
-        _atomic_write(path, lambda name: save_file(tensors, name, metadata=header))
-        _atomic_write(path.with_suffix(".json"), _write_bytes(json.dumps(meta, indent=2).encode()))
-    except OSError as error:
-        raise CheckpointError(
-            f"cannot write checkpoint '{path}': {error.strerror or error}; "
-            "free disk space or fix the run directory's permissions "
-            "(earlier checkpoints are intact)"
-        ) from None
+    sidecar = path.with_suffix(".json")
+    if outputs is not None:
+        outputs.check([path, sidecar])
+    write = outputs.write if outputs is not None else write_atomic
+    # Straight to the file: serialising to bytes first would double peak memory.
+    header = {META_KEY: json.dumps(meta)}
+    write(path, lambda name: save_file(tensors, name, metadata=header))
+    text = json.dumps(meta, indent=2).encode()
+    write(sidecar, lambda name: Path(name).write_bytes(text))
     return path
 
 
@@ -100,15 +92,68 @@ def load_checkpoint(
 ) -> tuple[dict[str, Tensor], dict[str, Any]]:
     """Read a checkpoint's metadata and its tensors (only those named ``prefix...`` if given)."""
     if not path.is_file():
-        raise CheckpointError(f"checkpoint '{path}' not found")
+        raise CheckpointError(f"checkpoint {quoted(path)} not found")
+    _check_header_size(path)
     try:
         with safe_open(str(path), "pt") as handle:
             header = handle.metadata() or {}
             names = [k for k in handle.keys() if prefix is None or k.startswith(prefix)]  # noqa: SIM118 (a safe_open handle is not iterable)
             tensors = {name: handle.get_tensor(name) for name in names}
         meta = json.loads(header[META_KEY])
-    except (SafetensorError, OSError, KeyError, json.JSONDecodeError) as error:
+    except (SafetensorError, OSError, KeyError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
         raise CheckpointError(
-            f"'{path}' is not a readable i2i checkpoint ({type(error).__name__}: {error})"
+            f"{quoted(path)} is not a readable i2i checkpoint ({type(error).__name__}: {first})"
         ) from None
+    check_meta(meta, path)
     return tensors, meta
+
+
+def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in a checkpoint, read from its header alone."""
+    _check_header_size(path)
+    try:
+        with safe_open(str(path), "pt") as handle:
+            return {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}  # noqa: SIM118
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(
+            f"{quoted(path)} is not a readable i2i checkpoint ({type(error).__name__}: {error})"
+        ) from None
+
+
+def _check_header_size(path: Path) -> None:
+    """Refuse a header longer than :data:`MAX_HEADER_BYTES` before anything is parsed."""
+    with path.open("rb") as stream:
+        start = stream.read(8)
+    if len(start) < 8:
+        raise CheckpointError(f"{quoted(path)} is not a readable i2i checkpoint (under 8 bytes)")
+    (length,) = struct.unpack("<Q", start)
+    if length > MAX_HEADER_BYTES:
+        raise CheckpointError(
+            f"{quoted(path)} is not a readable i2i checkpoint (its header claims {length} bytes, "
+            f"over the limit of {MAX_HEADER_BYTES}); it is damaged or of another kind"
+        )
+
+
+def check_meta(meta: Any, path: Path) -> None:
+    """Refuse header metadata that is not a mapping, or whose known keys have the wrong type."""
+    if not isinstance(meta, dict):
+        raise CheckpointError(
+            f"{quoted(path)}: the '{META_KEY}' header metadata must be a JSON object, "
+            f"not {type(meta).__name__}; the file is damaged or not an i2i checkpoint"
+        )
+    for key, types in _META_TYPES.items():
+        if key in meta and meta[key] is None:
+            del meta[key]  # null: as if absent, so readers' defaults apply
+        value = meta.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+            expected = " or ".join(_JSON_NAMES[t] for t in types)
+            raise CheckpointError(
+                f"{quoted(path)}: header key '{key}' must be {expected}, "
+                f"not {_JSON_NAMES.get(type(value), type(value).__name__)}; "
+                "the file is damaged or not an i2i checkpoint"
+            )
+
+
+_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
+_JSON_NAMES.update({float: "a number", bool: "a boolean"})

@@ -7,6 +7,8 @@ says what went wrong, where (recipe key, file, plugin) and what to do next.
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -56,6 +58,36 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """Return " Did you mean 'x'?" for the closest choice, or an empty string."""
     match = closest(word, choices)
     return f" Did you mean '{match}'?" if match else ""
+
+
+def quoted(value: object) -> str:
+    """A file name (or any value) quoted as Python's repr does, so no character can break a line."""
+    return repr(os.fspath(value) if isinstance(value, os.PathLike) else str(value))
+
+
+_WRITE_ADVICE = {
+    errno.ENOSPC: "free disk space",
+    errno.EDQUOT: "free space within your disk quota",
+    errno.EACCES: "fix its permissions",
+    errno.EPERM: "fix its permissions",
+    errno.EROFS: "the file system is read-only; write elsewhere",
+    errno.EIO: "the disk reported an I/O error; check it",
+    errno.ENOENT: "its folder vanished; check the path",
+}
+
+
+class WriteError(I2IError):
+    """A file could not be written (disk full, permissions, read-only or failing disk)."""
+
+    def __init__(self, path: Path | str, error: OSError, after: str = "") -> None:
+        self.path, self.errno, self.os_error, self.after = Path(path), error.errno, error, after
+        reason = error.strerror or type(error).__name__
+        advice = _WRITE_ADVICE.get(error.errno or -1, "check the path and the disk")
+        super().__init__(f"cannot write {quoted(path)}: {reason}; {advice}{after}")
+
+    def extended(self, after: str) -> WriteError:
+        """The same error with ``after`` appended to its message."""
+        return WriteError(self.path, self.os_error, self.after + after)
 
 
 class ComponentBuildError(I2IError):

@@ -11,7 +11,7 @@ from safetensors import safe_open
 from torch import nn
 
 from i2i.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
-from i2i.errors import CheckpointError
+from i2i.errors import CheckpointError, WriteError
 from i2i.train.state import RunState
 
 pytestmark = pytest.mark.fault
@@ -76,7 +76,7 @@ def test_keeps_only_the_newest(tmp_path):
 def test_unusable_folder_fails_clearly(tmp_path):
     blocked = tmp_path / "checkpoints"
     blocked.write_text("a file where the folder should be")
-    with pytest.raises(CheckpointError, match="cannot write checkpoint .*checkpoints"):
+    with pytest.raises(WriteError, match="cannot write .*checkpoints"):
         save_checkpoint(blocked, *_state(0).to_tensors(), keep=3)
     assert blocked.read_text() == "a file where the folder should be"
 
@@ -90,7 +90,7 @@ def test_write_failure_leaves_no_partial_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "fsync", full_disk)
     state.step = 3
-    with pytest.raises(CheckpointError, match="No space left on device"):
+    with pytest.raises(WriteError, match="No space left on device; free disk space"):
         save_checkpoint(tmp_path, *state.to_tensors(), keep=3)
     assert list_checkpoints(tmp_path) == [previous]
     assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*"))
@@ -106,3 +106,57 @@ def test_loading_garbage_or_a_mismatched_model_fails_clearly(tmp_path):
     other.generator = nn.Sequential(nn.Conv2d(3, 8, 3))
     with pytest.raises(CheckpointError, match="does not fit this recipe's generator"):
         other.load_tensors(*load_checkpoint(path))
+
+
+def _with_header(path, metadata: dict, tensors=None) -> None:
+    from safetensors.torch import save_file
+
+    save_file(tensors or {"generator.w": torch.zeros(1)}, str(path), metadata=metadata)
+
+
+def test_header_metadata_of_the_wrong_kind_is_refused_naming_the_key(tmp_path):
+    path = tmp_path / "odd.safetensors"
+    _with_header(path, {"i2i": json.dumps([1, 2, 3])})
+    with pytest.raises(
+        CheckpointError, match="'i2i' header metadata must be a JSON object, not list"
+    ):
+        load_checkpoint(path)
+    _with_header(path, {"i2i": json.dumps({"step": "ten", "recipe": {}})})
+    with pytest.raises(CheckpointError, match="header key 'step' must be an integer, not a string"):
+        load_checkpoint(path)
+    _with_header(path, {"i2i": json.dumps({"step": 1, "recipe": []})})
+    with pytest.raises(CheckpointError, match="header key 'recipe' must be an object, not a list"):
+        load_checkpoint(path)
+
+
+def test_a_header_longer_than_the_limit_is_refused_before_it_is_read(tmp_path):
+    from i2i.checkpoint import MAX_HEADER_BYTES
+
+    path = tmp_path / "huge.safetensors"
+    path.write_bytes((MAX_HEADER_BYTES + 1).to_bytes(8, "little") + b"{}")
+    with pytest.raises(CheckpointError, match="header claims 16777217 bytes"):
+        load_checkpoint(path)
+
+
+def test_an_absurd_width_in_the_header_is_refused_before_allocating(tiny_checkpoint, tmp_path):
+    import resource
+
+    from i2i.inference.load import load_generator
+    from i2i.plugins import default_registry
+
+    tensors, meta = load_checkpoint(tiny_checkpoint)
+    meta["recipe"]["model"]["generator"]["ngf"] = 200_000  # a U-Net of ~10^13 parameters
+    hostile = tmp_path / "hostile.safetensors"
+    _with_header(hostile, {"i2i": json.dumps(meta)}, tensors)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(CheckpointError, match=r"do not fit the generator its recipe describes"):
+        load_generator(hostile, default_registry())
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 200_000  # KiB
+    meta["recipe"]["model"]["generator"] = {"name": "resnet_9blocks", "n_blocks": 10**7}
+    _with_header(hostile, {"i2i": json.dumps(meta)}, tensors)
+    with pytest.raises(CheckpointError, match=r"far larger than the \d+ tensors the file holds"):
+        load_generator(hostile, default_registry())
+    meta["recipe"]["model"]["in_channels"] = "three"
+    _with_header(hostile, {"i2i": json.dumps(meta)}, tensors)
+    with pytest.raises(CheckpointError, match="header key 'recipe.model.in_channels' must be"):
+        load_generator(hostile, default_registry())

@@ -138,3 +138,46 @@ def test_warnings_print_as_one_line(tmp_path):
     warning = [line for line in result.stderr.splitlines() if line.startswith("i2i: warning")]
     assert len(warning) == 1 and warning[0].startswith("i2i: warning: data folder")
     assert "readme.md" in warning[0]
+
+
+@pytest.mark.fault
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["translate", "--load-size", "0"], "'--load-size': 0 is not in the range x>=1"),
+        (["translate", "--load-size", "-5"], "'--load-size': -5 is not in the range x>=1"),
+        (["translate", "--tile", "0"], "'--tile'"),
+        (["translate", "--device", "nonsense"], "'nonsense' is not a device"),
+        (["translate", "--device", "cuda:99"], "'cuda:99'"),
+        (["eval", "--size", "-1", "--data", "."], "'--size': -1 is not in the range x>=1"),
+    ],
+)
+def test_command_line_values_are_checked_before_any_work(
+    tiny_checkpoint, tmp_path, arguments, expected
+):
+    from tests.helpers import one_line_error
+
+    command, *options = arguments
+    full = [command, "-c", str(tiny_checkpoint), "-o", str(tmp_path / "out"), *options]
+    if command == "translate":
+        full.append(str(tmp_path))
+    line = one_line_error(CliRunner().invoke(main, full))
+    assert expected in line and f"see i2i {command} --help" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.fault
+def test_bad_recipes_and_run_dirs_are_one_line(tmp_path):
+    from tests.helpers import one_line_error
+
+    garbage = tmp_path / "garbage.yaml"
+    garbage.write_bytes(bytes(range(256)) * 4)
+    assert "is not a text file" in one_line_error(CliRunner().invoke(main, ["run", str(garbage)]))
+    quickstart = str(ROOT / "recipes" / "quickstart.yaml")
+    zero = CliRunner().invoke(main, ["run", quickstart, "log.val_images=0"])
+    assert "log.val_images: must be at least 1, got 0" in one_line_error(zero)
+    occupied = tmp_path / "a_file"
+    occupied.write_text("mine")
+    for command in (["run", quickstart, f"run.dir={occupied}"], ["resume", str(occupied)]):
+        assert "is a file" in one_line_error(CliRunner().invoke(main, command))
+    assert occupied.read_text() == "mine"

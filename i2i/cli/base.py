@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from i2i import __version__
-from i2i.errors import I2IError, RunInterrupted
+from i2i.errors import I2IError, RunInterrupted, quoted
 from i2i.runtime import tune_malloc
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,6 +43,10 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("i2i: interrupted", err=True)
             sys.exit(130)
+        except OSError as error:  # the disk or the system refused: still one line, no traceback
+            where = f" {quoted(error.filename)}" if error.filename else ""
+            click.echo(f"i2i: error: {error.strerror or error}{where}", err=True)
+            sys.exit(2)
 
     return wrapper  # type: ignore[return-value]
 
@@ -61,7 +65,59 @@ def _one_line_warning(
     return f"i2i: warning: {message}\n"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class OneLineErrors(click.Group):
+    """A command group whose usage errors (bad option values, typos) print on one line."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        """Run the command line; a usage error becomes one ``i2i: error:`` line, exit 2."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.ClickException as error:
+            where = getattr(error, "ctx", None)
+            command = " ".join(["i2i", *where.command_path.split()[1:]]) if where else "i2i"
+            hint = f" (see {command} --help)"
+            message = _one_line(Exception(error.format_message())).rstrip(".")
+            click.echo(f"i2i: error: {message[:1].lower()}{message[1:]}{hint}", err=True)
+            sys.exit(error.exit_code)
+        except click.exceptions.Abort:
+            click.echo("i2i: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class DeviceType(click.ParamType):
+    """A torch device that exists on this machine: cpu, cuda, cuda:1, mps."""
+
+    name = "device"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        """Check ``value`` names a device that exists here; keep it as a string."""
+        import torch
+
+        try:
+            device = torch.device(value)
+        except (RuntimeError, TypeError):
+            self.fail(f"{value!r} is not a device; use cpu, cuda or cuda:N", param, ctx)
+        if device.type == "cuda":
+            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+            if count == 0:
+                self.fail(f"{value!r}: CUDA is not available on this machine; use cpu", param, ctx)
+            if device.index is not None and device.index >= count:
+                self.fail(f"{value!r}: this machine has {count} CUDA device(s)", param, ctx)
+        elif device.type == "mps" and not torch.backends.mps.is_available():
+            self.fail(f"{value!r}: MPS is not available on this machine; use cpu", param, ctx)
+        elif device.type not in ("cpu", "cuda", "mps"):
+            self.fail(f"{value!r}: i2i runs on cpu, cuda or mps", param, ctx)
+        return str(value)
+
+
+DEVICE = DeviceType()
+POSITIVE = click.IntRange(min=1)
+
+
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="i2i")
 def main() -> None:
     """i2i: paired image-to-image translation (pix2pix and friends), built from plugins.

@@ -6,8 +6,21 @@ from pathlib import Path
 
 import click
 
-from i2i.cli.base import main, reports_errors
+from i2i.cli.base import DEVICE, POSITIVE, main, reports_errors
 from i2i.errors import CheckpointError
+
+max_pixels_option = click.option(
+    "--max-pixels",
+    type=POSITIVE,
+    default=None,
+    help="Refuse images of more pixels, unread (a decompression-bomb guard).  [default: "
+    "$I2I_MAX_PIXELS, else 178956970]",
+)
+overwrite_option = click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace existing files at the output paths (never the inputs).",
+)
 
 
 def _mode(eval_mode: bool) -> str:
@@ -44,19 +57,19 @@ def _mode(eval_mode: bool) -> str:
 )
 @click.option(
     "--tile",
-    type=int,
+    type=POSITIVE,
     default=None,
     help="Translate in overlapping TILE×TILE tiles (for images too large at once).",
 )
 @click.option(
     "--tile-overlap",
-    type=int,
+    type=click.IntRange(min=0),
     default=None,
     help="Overlap of neighbouring tiles in pixels.  [default: TILE/4]",
 )
 @click.option(
     "--batch-size",
-    type=int,
+    type=POSITIVE,
     default=1,
     show_default=True,
     help="Images (or tiles) per forward pass; in paper mode each image keeps its own "
@@ -64,12 +77,14 @@ def _mode(eval_mode: bool) -> str:
 )
 @click.option(
     "--load-size",
-    type=int,
+    type=POSITIVE,
     default=None,
     help="Resize inputs to N×N first (as training's data.load_size resize); outputs are N×N. "
     "The official test.py uses 256.",
 )
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, ...")
+@click.option(
+    "--device", type=DEVICE, default="cpu", show_default=True, help="cpu, cuda, cuda:1, ..."
+)
 @click.option(
     "--eval",
     "eval_mode",
@@ -77,6 +92,8 @@ def _mode(eval_mode: bool) -> str:
     help="Eval mode (no dropout, running statistics) instead of the paper's test mode.",
 )
 @click.option("--seed", type=int, default=None, help="Seed the paper mode's dropout.")
+@max_pixels_option
+@overwrite_option
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=False))
 @reports_errors
@@ -92,6 +109,8 @@ def translate(
     device: str,
     eval_mode: bool,
     seed: int | None,
+    max_pixels: int | None,
+    overwrite: bool,
     progress: bool,
     inputs: tuple[str, ...],
 ) -> None:
@@ -101,6 +120,9 @@ def translate(
     output is cropped back. By default G runs as in the paper at test time (dropout on,
     BatchNorm on the batch's own statistics); --eval switches to eval mode.
 
+    An output never replaces an input, nor (without --overwrite) a file that is not an
+    earlier translation of the same input; all of that is checked before any work.
+
     \b
     Examples:
       i2i translate -c runs/quickstart/checkpoints/step_00000300.safetensors -o out photos/
@@ -108,10 +130,13 @@ def translate(
       i2i translate -c model.safetensors -o out --aligned --load-size 256 --batch-size 8 val/
       i2i translate -c model.onnx -o out --tile 512 mosaic.png
     """
+    from i2i.data.images import set_max_pixels
     from i2i.inference.load import load_generator
     from i2i.inference.translate import translate_files
     from i2i.plugins import default_registry
     from i2i.testtime import generator_mode
+
+    set_max_pixels(max_pixels)
 
     generator = load_generator(checkpoint, default_registry(), device, direction)
     direction = direction or generator.direction
@@ -126,6 +151,7 @@ def translate(
         device=device,
         progress=progress,
         load_size=load_size,
+        overwrite=overwrite,
     )
     paths = [Path(p) for p in inputs]
     if generator.module is None:
@@ -161,8 +187,9 @@ def torch_seed(seed: int) -> None:
 @main.command()
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.argument("target", type=click.Path(dir_okay=False))
+@overwrite_option
 @reports_errors
-def convert(source: str, target: str) -> None:
+def convert(source: str, target: str, overwrite: bool) -> None:
     """Convert a foreign generator checkpoint (e.g. official *_net_G.pth) to .safetensors.
 
     \b
@@ -172,7 +199,7 @@ def convert(source: str, target: str) -> None:
     from i2i.inference.load import convert_to_checkpoint
     from i2i.plugins import default_registry
 
-    written = convert_to_checkpoint(Path(source), Path(target), default_registry())
+    written = convert_to_checkpoint(Path(source), Path(target), default_registry(), overwrite)
     click.echo(f"i2i: wrote {written}", err=True)
 
 
@@ -201,13 +228,13 @@ def convert(source: str, target: str) -> None:
 )
 @click.option(
     "--size",
-    type=int,
+    type=POSITIVE,
     default=None,
     help="Resize pairs to SIZE² first, as the paper's test.  [default: the recipe's "
     "crop size, else 256]",
 )
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False))
-@click.option("--device", default="cpu", show_default=True)
+@click.option("--device", type=DEVICE, default="cpu", show_default=True)
 @click.option("--eval", "eval_mode", is_flag=True, help="Eval mode instead of the paper's.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -237,6 +264,8 @@ def convert(source: str, target: str) -> None:
     help="Add FID and KID with this local feature network: the Inception weights (.pth) or "
     "any ONNX network. Nothing is downloaded.",
 )
+@max_pixels_option
+@overwrite_option
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @reports_errors
 def evaluate_command(
@@ -254,6 +283,8 @@ def evaluate_command(
     palette_split: str,
     palette_file: str | None,
     fid_features: str | None,
+    max_pixels: int | None,
+    overwrite: bool,
     progress: bool,
 ) -> None:
     """Score a generator on a paired split: L1, PSNR, SSIM, sharpness; CSV, JSON and HTML.
@@ -265,12 +296,19 @@ def evaluate_command(
       i2i eval -c runs/maps/checkpoints/step_00200000.safetensors --data datasets/maps -o eval/
       i2i eval -c maps.safetensors --data datasets/maps --palette-colors 8 -o eval/
     """
+    from i2i.data.images import set_max_pixels
     from i2i.evaluation.palette import Palette, palette_of_split
+    from i2i.evaluation.report import REPORT_FILES, text_writer
     from i2i.evaluation.run import evaluate
     from i2i.inference.load import load_generator
+    from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
 
+    set_max_pixels(max_pixels)
     registry = default_registry()
+    read = [Path(p) for p in (checkpoint, palette_file, fid_features) if p]
+    outputs = OutputFolder(Path(out), "eval", Path(checkpoint), overwrite=overwrite, inputs=read)
+    outputs.check([Path(out) / name for name in (*REPORT_FILES, "palette.json")])
     generator = load_generator(checkpoint, registry, device, direction)
     if generator.module is None:
         _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
@@ -291,9 +329,8 @@ def evaluate_command(
         source = registry.build("dataset", node, "--dataset", root=data_root, split=palette_split)
         channels = generator.out_channels
         palette = palette_of_split(source, direction, size, channels, palette_colors, seed)
-    Path(out).mkdir(parents=True, exist_ok=True)
     if palette is not None:
-        palette.save(Path(out) / "palette.json")
+        outputs.write(Path(out) / "palette.json", text_writer(palette.to_json()))
     torch_seed(seed)
     info = {
         "checkpoint": str(checkpoint),
@@ -307,7 +344,7 @@ def evaluate_command(
     summary = evaluate(
         generator,
         dataset,
-        Path(out),
+        outputs,
         direction=direction,
         size=size,
         mode=_mode(eval_mode),
@@ -337,8 +374,11 @@ def evaluate_command(
     "checkpoint's recipe]",
 )
 @click.argument("target", type=click.Path(dir_okay=False))
+@overwrite_option
 @reports_errors
-def export(checkpoint: str, target: str, eval_mode: bool, direction: str | None) -> None:
+def export(
+    checkpoint: str, target: str, eval_mode: bool, direction: str | None, overwrite: bool
+) -> None:
     """Export a generator to ONNX, with dynamic batch and image size.
 
     The test-time mode is fixed in the graph: the paper's by default (dropout drawn anew on
@@ -351,8 +391,14 @@ def export(checkpoint: str, target: str, eval_mode: bool, direction: str | None)
     """
     from i2i.inference.load import load_generator
     from i2i.inference.onnx import export_onnx
+    from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
 
+    source = Path(checkpoint)
+    outputs = OutputFolder(
+        Path(target).parent, "export", source, overwrite=overwrite, inputs=[source]
+    )
+    outputs.check([Path(target)])  # before the minute an export takes
     generator = load_generator(checkpoint, default_registry(), direction=direction)
-    written = export_onnx(generator, Path(target), mode=_mode(eval_mode))
+    written = export_onnx(generator, Path(target), mode=_mode(eval_mode), outputs=outputs)
     click.echo(f"i2i: wrote {written}", err=True)

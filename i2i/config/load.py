@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from i2i.config.schema import Recipe
-from i2i.errors import RecipeError, closest
+from i2i.errors import RecipeError, closest, quoted
 
 
 def schema_keys(schema: type = Recipe, prefix: str = "") -> Iterator[str]:
@@ -33,22 +33,49 @@ def _explain(error: OmegaConfBaseException, key_hint: str | None, source: str) -
     if type(error).__name__ in ("ConfigKeyError", "ConfigAttributeError"):
         match = closest(key, schema_keys())
         hint = f" Did you mean '{match}'?" if match else " See `i2i config show` for valid keys."
-        return RecipeError(f"{source}: unknown key '{key}'.{hint}")
-    return RecipeError(f"{source}: bad value for '{key}': {first_line.split('. Did you')[0]}")
+        return RecipeError(f"{source}: unknown key {key!r}.{hint}")
+    return RecipeError(f"{source}: bad value for {key!r}: {first_line.split('. Did you')[0]}")
 
 
 def _read_yaml(path: Path) -> DictConfig:
     if not path.is_file():
-        raise RecipeError(f"recipe '{path}' not found; give the path of a recipe YAML file")
+        raise RecipeError(f"recipe {quoted(path)} not found; give the path of a recipe YAML file")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise RecipeError(
+            f"recipe {quoted(path)} is not a text file (byte {error.start} is not UTF-8); "
+            "give the path of a recipe YAML file"
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise RecipeError(f"recipe '{path}'{where} is not valid YAML: {error}") from None
+        first = str(error).strip().splitlines()[0]
+        raise RecipeError(f"recipe {quoted(path)}{where} is not valid YAML: {first}") from None
     if not isinstance(data, dict):
-        raise RecipeError(f"recipe '{path}' must be a mapping of keys, not {type(data).__name__}")
-    return OmegaConf.create(data)
+        raise RecipeError(
+            f"recipe {quoted(path)} must be a mapping of keys, not {type(data).__name__}"
+        )
+    try:
+        return OmegaConf.create(data)
+    except OmegaConfBaseException as error:
+        first = str(error).strip().splitlines()[0]
+        raise RecipeError(f"recipe {quoted(path)}: {first}") from None
+
+
+def _misshapen_key(schema: Any, data: Any, prefix: str = "") -> str | None:
+    """The first key of ``data`` whose value is not a mapping where ``schema`` has a section."""
+    if not isinstance(data, DictConfig):
+        return None
+    for key, value in data.items_ex(resolve=False):
+        section = schema.get(key) if isinstance(schema, DictConfig) else None
+        if isinstance(section, DictConfig):
+            if not isinstance(value, DictConfig) and value is not None:
+                return f"{prefix}{key}"
+            found = _misshapen_key(section, value, f"{prefix}{key}.")
+            if found:
+                return found
+    return None
 
 
 def _parse_override(item: str) -> tuple[str, DictConfig]:
@@ -98,10 +125,16 @@ def merge_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> Dict
     config = OmegaConf.structured(Recipe)
     if path is not None:
         path = Path(path)
+        data = _read_yaml(path)
         try:
-            config = OmegaConf.merge(config, _read_yaml(path))
+            config = OmegaConf.merge(config, data)
         except OmegaConfBaseException as error:
-            raise _explain(error, None, f"recipe '{path}'") from None
+            raise _explain(error, None, f"recipe {quoted(path)}") from None
+        except (TypeError, ValueError):  # omegaconf's own: a section given as a list, say
+            key = _misshapen_key(config, data) or "?"
+            raise RecipeError(
+                f"recipe {quoted(path)}: {key!r} is a section of keys; give it as a mapping"
+            ) from None
     for item in overrides:
         if item.startswith("~"):
             _delete(config, item[1:].strip(), item)
@@ -147,13 +180,19 @@ def check_recipe(recipe: Recipe) -> None:
     need(data.batch_size >= 1, "data.batch_size", f"must be at least 1, got {data.batch_size}")
     need(data.num_workers >= 0, "data.num_workers", f"must be 0 or more, got {data.num_workers}")
     need(
+        data.max_pixels is None or data.max_pixels >= 1,
+        "data.max_pixels",
+        f"must be at least 1 (or null), got {data.max_pixels}",
+    )
+    need(
         recipe.train.max_steps is None or recipe.train.max_steps >= 0,
         "train.max_steps",
         f"must be 0 or more (or null), got {recipe.train.max_steps}",
     )
     need(len(recipe.train.optimizer.betas) == 2, "train.optimizer.betas", "needs two numbers")
-    for key in ("every", "sample_every"):
-        need(getattr(recipe.log, key) >= 1, f"log.{key}", "must be at least 1")
+    for key in ("every", "sample_every", "val_images"):
+        value = getattr(recipe.log, key)
+        need(value >= 1, f"log.{key}", f"must be at least 1, got {value}")
     need(recipe.checkpoint.every >= 1, "checkpoint.every", "must be at least 1")
     need(recipe.checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1")
     for label, node in {

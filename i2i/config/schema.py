@@ -50,6 +50,9 @@ class DataConfig:
     """Loader processes decoding images; 0 decodes in the training process."""
     on_corrupt: Literal["fail", "skip"] = "fail"
     """An unreadable image: 'fail' with its name, or 'skip' the pair and count it in metrics."""
+    max_pixels: int | None = None
+    """Largest image (width x height) decoded; larger ones count as unreadable, a guard
+    against decompression bombs. null: 178956970 (Pillow's limit), or $I2I_MAX_PIXELS."""
 
 
 @dataclass

@@ -2,17 +2,39 @@
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
-from i2i.errors import DataError, DataWarning, MissingDataset
+from i2i.errors import DataError, DataWarning, MissingDataset, quoted
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+
+DEFAULT_MAX_PIXELS = 178_956_970
+"""Pixels an image may have before it is refused unread: Pillow's decompression-bomb limit."""
+
+_max_pixels = int(os.environ.get("I2I_MAX_PIXELS") or DEFAULT_MAX_PIXELS)
+
+
+def set_max_pixels(limit: int | None) -> None:
+    """Refuse images of more than ``limit`` pixels (None: the default, or ``$I2I_MAX_PIXELS``).
+
+    The limit is checked on the file's header, before anything is decoded or allocated.
+    """
+    global _max_pixels
+    _max_pixels = int(limit or os.environ.get("I2I_MAX_PIXELS") or DEFAULT_MAX_PIXELS)
+    if Image.MAX_IMAGE_PIXELS is not None and _max_pixels > 2 * Image.MAX_IMAGE_PIXELS:
+        Image.MAX_IMAGE_PIXELS = _max_pixels  # else Pillow refuses what the user allowed
+
+
+def max_pixels() -> int:
+    """The current limit of :func:`set_max_pixels`."""
+    return _max_pixels
 
 
 def natural_key(path: Path) -> list[object]:
@@ -23,7 +45,7 @@ def natural_key(path: Path) -> list[object]:
 def list_images(folder: Path) -> list[Path]:
     """Image files directly in ``folder``, in natural order; a clear error if there are none."""
     if not folder.is_dir():
-        message = f"data folder '{folder}' does not exist; check data.root and the split name"
+        message = f"data folder {quoted(folder)} does not exist; check data.root and the split name"
         official = _official_dataset(folder)
         if official is None:
             raise DataError(message)
@@ -31,20 +53,21 @@ def list_images(folder: Path) -> list[Path]:
         raise MissingDataset(
             f"{message}, or download it: i2i data download {name} --dir {parent}", name, parent
         )
-    entries = [p for p in folder.iterdir() if p.is_file()]
+    # Everything but folders: a broken link among the images must fail (or be skipped) by name.
+    entries = [p for p in folder.iterdir() if not p.is_dir()]
     files = [p for p in entries if p.suffix.lower() in IMAGE_EXTENSIONS]
     others = sorted(p.name for p in entries if p not in files and not p.name.startswith("."))
     if others:
-        shown = ", ".join(others[:3]) + (" ..." if len(others) > 3 else "")
+        shown = ", ".join(quoted(name) for name in others[:3]) + (" ..." if len(others) > 3 else "")
         warnings.warn(
-            f"data folder '{folder}' holds {len(others)} file(s) that are not images ({shown}); "
-            "they are ignored, move them out to silence this",
+            f"data folder {quoted(folder)} holds {len(others)} file(s) that are not images "
+            f"({shown}); they are ignored, move them out to silence this",
             DataWarning,
             stacklevel=2,
         )
     if not files:
         raise DataError(
-            f"data folder '{folder}' holds no images ({', '.join(IMAGE_EXTENSIONS)}); "
+            f"data folder {quoted(folder)} holds no images ({', '.join(IMAGE_EXTENSIONS)}); "
             "check data.root and the split name"
         )
     return sorted(files, key=natural_key)
@@ -74,14 +97,44 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def open_image(path: Path) -> Image.Image:
+    """Decode ``path`` with Pillow, upright as viewers show it (EXIF orientation applied).
+
+    Its pixel count is checked against :func:`max_pixels` from the header, before anything
+    is decoded; every failure is a one-line :class:`DataError` naming the file.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > _max_pixels:
+                    raise _too_large(path, f"{width}x{height} = {width * height} pixels")
+                image.load()
+                return ImageOps.exif_transpose(image)
+    except Image.DecompressionBombError as error:  # Pillow's guard: it stops before our check
+        counted = re.search(r"\((\d+) pixels\)", str(error))
+        raise _too_large(path, f"{counted[1]} pixels" if counted else "too many pixels") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+        if path.is_symlink() and not path.exists():
+            raise DataError(
+                f"image {quoted(path)} is a broken symbolic link (its target is missing, or "
+                "links loop); fix or remove it"
+            ) from None
+        raise DataError(
+            f"cannot decode image {quoted(path)} ({error}); replace or remove the file"
+        ) from None
+
+
+def _too_large(path: Path, pixels: str) -> DataError:
+    return DataError(
+        f"image {quoted(path)} is {pixels}, over the limit of "
+        f"{_max_pixels} (a guard against decompression bombs); if it is genuine, raise "
+        "data.max_pixels (or --max-pixels, or $I2I_MAX_PIXELS)"
+    )
+
+
 def read_rgb(path: Path) -> torch.Tensor:
     """Decode ``path`` into a ``(3, H, W)`` uint8 tensor; corrupt files raise a DataError."""
-    try:
-        with Image.open(path) as image:
-            image.load()
-            rgb = _to_rgb(image)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        raise DataError(
-            f"cannot decode image '{path}' ({error}); replace or remove the file"
-        ) from None
+    rgb = _to_rgb(open_image(path))
     return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()

@@ -20,10 +20,10 @@ import torch
 from kornia.contrib import KMeans
 from torch import Tensor
 
-from i2i.checkpoint import write_text_atomic
 from i2i.data.augment import match_channels, resize_square, to_signed_unit
 from i2i.data.loader import collate_pairs, split_direction
 from i2i.errors import DataError
+from i2i.files import write_text_atomic
 from i2i.interfaces import PairedDataset
 
 PALETTE_METRICS = ("pixel_acc", "class_acc", "class_iou")
@@ -87,11 +87,14 @@ class Palette:
         distances = torch.cdist(flat.flatten(0, -2), self.colors.to(flat.device))
         return distances.argmin(1).view(flat.shape[:-1])
 
-    def save(self, path: Path) -> None:
-        """Write the colours as JSON (0-255 values, one list per colour), atomically."""
+    def to_json(self) -> str:
+        """The colours as JSON (0-255 values, one list per colour)."""
         values = ((self.colors.clamp(-1, 1) + 1) * 127.5).tolist()
-        text = json.dumps({"colors": [[round(v, 3) for v in c] for c in values]}) + "\n"
-        write_text_atomic(path, text)
+        return json.dumps({"colors": [[round(v, 3) for v in c] for c in values]}) + "\n"
+
+    def save(self, path: Path) -> None:
+        """Write :meth:`to_json` to ``path``, atomically."""
+        write_text_atomic(path, self.to_json())
 
     @classmethod
     def load(cls, path: Path) -> Palette:

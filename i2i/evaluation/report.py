@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import csv
 import html
+import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from i2i.outputs import OutputFolder
 
 METRICS = ("l1", "psnr", "ssim", "sharpness")
 """Per-image metrics every evaluation has."""
 
 
 def write_report(
-    out_dir: Path,
+    outputs: OutputFolder,
     rows: list[dict[str, Any]],
     info: dict[str, Any],
     split_scores: dict[str, float] | None = None,
@@ -25,20 +29,33 @@ def write_report(
     per-image ``pixel_acc``) go to the CSV.
     """
     columns = [*METRICS, *(k for k in (rows[0] if rows else {}) if k == "pixel_acc")]
-    with (out_dir / "metrics.csv").open("w", newline="") as stream:
-        writer = csv.DictWriter(stream, fieldnames=["name", *columns])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({"name": row["name"], **{m: f"{row[m]:.6f}" for m in columns}})
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=["name", *columns])
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({"name": row["name"], **{m: f"{row[m]:.6f}" for m in columns}})
     summary = {
         **info,
         "images": len(rows),
         "mean": {m: sum(row[m] for row in rows) / len(rows) for m in METRICS} if rows else {},
         "scores": dict(split_scores or {}),
     }
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out_dir / "index.html").write_text(_page(rows, summary, columns))
+    for name, text in (
+        ("metrics.csv", table.getvalue()),
+        ("summary.json", json.dumps(summary, indent=2) + "\n"),
+        ("index.html", _page(rows, summary, columns)),
+    ):
+        outputs.write(outputs.folder / name, text_writer(text))
     return summary
+
+
+REPORT_FILES = ("metrics.csv", "summary.json", "index.html")
+"""The files of a report beside its ``images/`` folder."""
+
+
+def text_writer(text: str) -> Callable[[str], None]:
+    """A writer of ``text`` into the file it is given (for :meth:`OutputFolder.write`)."""
+    return lambda name: Path(name).write_text(text, newline="")
 
 
 def _page(rows: list[dict[str, Any]], summary: dict[str, Any], columns: list[str]) -> str:

@@ -12,17 +12,18 @@ from i2i.data.loader import collate_pairs
 from i2i.evaluation.distribution import DistributionScore
 from i2i.evaluation.metrics import pair_metrics
 from i2i.evaluation.palette import Palette, PaletteScore
-from i2i.evaluation.report import write_report
+from i2i.evaluation.report import REPORT_FILES, write_report
 from i2i.inference.load import LoadedGenerator
-from i2i.inference.translate import save_image
+from i2i.inference.translate import image_writer
 from i2i.interfaces import PairedDataset
+from i2i.outputs import OutputFolder
 from i2i.testtime import Mode, generator_mode
 
 
 def evaluate(
     generator: LoadedGenerator,
     dataset: PairedDataset,
-    out_dir: Path,
+    outputs: OutputFolder,
     *,
     direction: str,
     size: int | None,
@@ -37,9 +38,10 @@ def evaluate(
 
     With a ``palette``, the summary adds the palette accuracy (:mod:`i2i.evaluation.palette`);
     with a ``features`` network file, FID and KID (:mod:`i2i.evaluation.distribution`).
+    Every file goes through ``outputs``, which refuses to replace what it may not.
     """
-    images = out_dir / "images"
-    images.mkdir(parents=True, exist_ok=True)
+    outputs.check([outputs.folder / name for name in REPORT_FILES])
+    images = outputs.folder / "images"
     rows = []
     channels = (generator.in_channels, generator.out_channels)
     palette_score = PaletteScore(palette) if palette is not None else None
@@ -47,8 +49,9 @@ def evaluate(
     context = (
         generator_mode(generator.module, mode) if generator.module is not None else torch.no_grad()
     )
-    with context:
-        for index in tqdm(range(len(dataset)), disable=not progress, unit="img", desc="eval"):
+    bar = tqdm(range(len(dataset)), disable=not progress, unit="img", desc="eval")
+    with context, bar:  # closed even on an error, so the error starts a line of its own
+        for index in bar:
             sample = dataset[index]
             input, target = held_out_pairs(
                 collate_pairs([sample]), direction, size or None, channels, device
@@ -62,7 +65,7 @@ def evaluate(
             stem = Path(sample["name"]).stem
             row = {"name": sample["name"], **scores}
             for label, image in (("input", input), ("output", output), ("target", target)):
-                save_image(image[0], images / f"{stem}_{label}.png")
+                outputs.write(images / f"{stem}_{label}.png", image_writer(image[0], ".png"))
                 row[f"{label}_image"] = f"images/{stem}_{label}.png"
             rows.append(row)
     split_scores: dict[str, float] = {}
@@ -71,4 +74,4 @@ def evaluate(
         info = {**info, "palette_colors": palette_score.palette.size}
     if distribution is not None:
         split_scores.update(distribution.result())
-    return write_report(out_dir, rows, info, split_scores)
+    return write_report(outputs, rows, info, split_scores)

@@ -11,10 +11,12 @@ from typing import Any
 
 import torch
 from torch import Tensor, nn
+from torch.overrides import TorchFunctionMode
 
-from i2i.checkpoint import load_checkpoint, write_checkpoint
-from i2i.errors import CheckpointError
+from i2i.checkpoint import load_checkpoint, tensor_shapes, write_checkpoint
+from i2i.errors import CheckpointError, quoted
 from i2i.interfaces import ConvertedGenerator
+from i2i.outputs import OutputFolder
 from i2i.registry import Registry
 
 
@@ -109,15 +111,110 @@ def _load_weights(module: nn.Module, state: dict[str, Tensor], path: Path) -> No
         raise CheckpointError(f"weights in '{path}' do not fit their generator: {first}") from None
 
 
+class _OverBudget(Exception):
+    """Building the skeleton took far more torch calls than the file's tensors can explain."""
+
+
+class _SkipInitialisation(TorchFunctionMode):
+    """Make in-place initialisers (``normal_``, ``zero_``, ...) no-ops on meta tensors.
+
+    On the meta device they would only cost time (torch routes them through its Python
+    reference kernels, 1 s on first use), and their values are never read. With a
+    ``budget``, building stops after that many torch calls (a hostile depth of 10^9 layers
+    would otherwise run for ever); i2i's generators take about 10 per tensor.
+    """
+
+    def __init__(self, budget: int | None = None) -> None:
+        super().__init__()
+        self.budget = budget
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: D105
+        if self.budget is not None:
+            self.budget -= 1
+            if self.budget < 0:
+                raise _OverBudget
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        if name.endswith("_") and not name.endswith("__"):
+            target = args[0] if args else kwargs.get("tensor")
+            if isinstance(target, Tensor) and target.is_meta:
+                return target
+        return func(*args, **kwargs)
+
+
+def _skeleton(
+    registry: Registry, node: dict, channels: tuple[int, int], tensors: int, path: Path
+) -> nn.Module:
+    """The generator built on the meta device: its shapes, without allocating any memory.
+
+    A recipe that needs far more torch calls than ``tensors`` (the file's count) explains
+    is refused: the file cannot hold weights for it.
+    """
+    try:
+        with _SkipInitialisation(budget=64 * tensors + 1000), torch.device("meta"):
+            return _build(registry, node, *channels)
+    except _OverBudget:
+        raise CheckpointError(
+            f"weights in {quoted(path)} do not fit the generator its recipe describes: it "
+            f"would be far larger than the {tensors} tensors the file holds"
+        ) from None
+
+
+def _shapes(tensors: dict[str, Tensor]) -> dict[str, tuple[int, ...]]:
+    return {k: tuple(v.shape) for k, v in tensors.items()}
+
+
+def _fill(
+    skeleton: nn.Module,
+    registry: Registry,
+    node: dict,
+    channels: tuple[int, int],
+    state: dict[str, Tensor],
+    path: Path,
+) -> nn.Module:
+    """Load ``state`` into the checked skeleton, building it for real only if it must."""
+    try:
+        skeleton.load_state_dict(state, assign=True)
+    except RuntimeError as error:
+        first = str(error).strip().splitlines()[0]
+        raise CheckpointError(
+            f"weights in {quoted(path)} do not fit their generator: {first}"
+        ) from None
+    if not any(t.is_meta for t in (*skeleton.parameters(), *skeleton.buffers())):
+        return skeleton  # every tensor now comes from the file: no random init needed
+    module = _build(registry, node, *channels)  # it has state beyond the weights
+    _load_weights(module, state, path)
+    return module
+
+
 def _build_with_weights(
     registry: Registry, node: dict, channels: tuple[int, int], state: dict[str, Tensor], path: Path
 ) -> nn.Module:
-    """Build the generator and load ``state`` into it."""
-    # Building on the meta device would skip the random initialisation (0.7 s for unet_256),
-    # but its first use imports torch's reference kernels, which costs 3 s: a net loss.
-    module = _build(registry, node, *channels)
-    _load_weights(module, state, path)
-    return module
+    """Build the generator ``node`` describes and load ``state``, checking shapes first."""
+    skeleton = _skeleton(registry, node, channels, len(state), path)
+    _check_shapes(_shapes(skeleton.state_dict()), _shapes(state), path)
+    return _fill(skeleton, registry, node, channels, state, path)
+
+
+def _check_shapes(
+    expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], path: Path
+) -> None:
+    """Refuse weights whose names or shapes differ from those of the generator to be built."""
+    missing = sorted(set(expected) - set(found))
+    extra = sorted(set(found) - set(expected))
+    wrong = [k for k in expected if k in found and expected[k] != found[k]]
+    if not (missing or extra or wrong):
+        return
+    if wrong:
+        key = wrong[0]
+        detail = f"'{key}' is {list(found[key])} in the file but {list(expected[key])} in the model"
+    elif missing:
+        detail = f"{len(missing)} tensor(s) missing, e.g. '{missing[0]}'"
+    else:
+        detail = f"{len(extra)} unexpected tensor(s), e.g. '{extra[0]}'"
+    raise CheckpointError(
+        f"weights in {quoted(path)} do not fit the generator its recipe describes: {detail}"
+    )
 
 
 def load_generator(
@@ -130,7 +227,7 @@ def load_generator(
     """
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"checkpoint '{path}' not found")
+        raise CheckpointError(f"checkpoint {quoted(path)} not found")
     if path.suffix == ".onnx":
         from i2i.inference.onnx import load_onnx
 
@@ -138,16 +235,24 @@ def load_generator(
     if path.suffix == ".safetensors":
         _, meta = load_checkpoint(path, prefix="\0")  # the metadata alone
         recipe = meta.get("recipe", {})
-        model = recipe.get("model", {})
-        if "generator" not in model:
-            raise CheckpointError(f"'{path}' records no model.generator; was it written by i2i?")
+        model = _recorded_model(meta, path)
         direction = direction or recipe.get("data", {}).get("direction", "AtoB")
         role, channels = translator_of(meta, model, direction)
-        tensors, _ = load_checkpoint(path, prefix=f"{role}.")  # not D or the optimisers
-        if not tensors:
-            raise CheckpointError(f"'{path}' holds no '{role}' weights")
-        own = {k.removeprefix(f"{role}."): v for k, v in tensors.items()}
-        module = _build_with_weights(registry, dict(model["generator"]), channels, own, path)
+        prefix = f"{role}."
+        shapes = {
+            k.removeprefix(prefix): v
+            for k, v in tensor_shapes(path).items()
+            if k.startswith(prefix)
+        }
+        if not shapes:
+            raise CheckpointError(f"{quoted(path)} holds no '{role}' weights")
+        node = dict(model["generator"])
+        skeleton = _skeleton(registry, node, channels, len(shapes), path)
+        # Checked against the header before a byte of weights is read or allocated.
+        _check_shapes(_shapes(skeleton.state_dict()), shapes, path)
+        tensors, _ = load_checkpoint(path, prefix=prefix)  # not D or the optimisers
+        own = {k.removeprefix(prefix): v for k, v in tensors.items()}
+        module = _fill(skeleton, registry, node, channels, own, path)
         loaded = _from_module(
             module.to(device), dict(model["generator"]), f"i2i {path.name}", recipe
         )
@@ -168,6 +273,59 @@ def load_generator(
     return loaded
 
 
+def _recorded_model(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The header's ``recipe.model``, with every value the loader reads checked for type."""
+
+    def need(ok: bool, key: str, what: str, value: Any) -> None:
+        if not ok:
+            raise CheckpointError(
+                f"{quoted(path)}: header key '{key}' must be {what}, not {value!r:.60}; "
+                "the file is damaged or was not written by i2i"
+            )
+
+    recipe = meta.get("recipe", {})
+    model = recipe.get("model")
+    if not isinstance(model, dict) or "generator" not in model:
+        raise CheckpointError(f"{quoted(path)} records no model.generator; was it written by i2i?")
+    generator = model["generator"]
+    need(isinstance(generator, dict), "recipe.model.generator", "a mapping", generator)
+    need(
+        isinstance(generator.get("name"), str),
+        "recipe.model.generator.name",
+        "a name",
+        generator.get("name"),
+    )
+    for key in ("in_channels", "out_channels"):
+        value = model.get(key)
+        need(_positive_int(value), f"recipe.model.{key}", "a positive integer", value)
+    data = recipe.get("data", {})
+    need(isinstance(data, dict), "recipe.data", "a mapping", data)
+    direction = data.get("direction", "AtoB")
+    need(direction in ("AtoB", "BtoA"), "recipe.data.direction", "AtoB or BtoA", direction)
+    translators = meta.get("translators", {})
+    for name, entry in translators.items():
+        key = f"translators.{name}"
+        need(
+            isinstance(entry, dict) and isinstance(entry.get("role"), str),
+            key,
+            "a mapping with a role",
+            entry,
+        )
+        for channels in ("in_channels", "out_channels"):
+            value = entry.get(channels)
+            need(
+                value is None or _positive_int(value),
+                f"{key}.{channels}",
+                "a positive integer",
+                value,
+            )
+    return model
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
 def translator_of(
     meta: dict[str, Any], model: dict[str, Any], direction: str
 ) -> tuple[str, tuple[int, int]]:
@@ -186,8 +344,16 @@ def translator_of(
     return entry["role"], channels
 
 
-def convert_to_checkpoint(source: Path, target: Path, registry: Registry) -> Path:
-    """Write a foreign generator as an i2i checkpoint (generator weights and recipe node)."""
+def convert_to_checkpoint(
+    source: Path, target: Path, registry: Registry, overwrite: bool = False
+) -> Path:
+    """Write a foreign generator as an i2i checkpoint (generator weights and recipe node).
+
+    ``target`` (and its ``.json`` sidecar) never replaces ``source``, nor an existing file
+    that is not an earlier conversion of it unless ``overwrite`` (:mod:`i2i.outputs`).
+    """
+    outputs = OutputFolder(target.parent, "convert", source, overwrite=overwrite, inputs=[source])
+    outputs.check([target, target.with_suffix(".json")])
     loaded = load_generator(source, registry)
     if loaded.module is None:
         raise CheckpointError(f"'{source}' is an ONNX model; only weight files can be converted")
@@ -195,4 +361,4 @@ def convert_to_checkpoint(source: Path, target: Path, registry: Registry) -> Pat
         raise CheckpointError(f"'{target}': the converted checkpoint must end in .safetensors")
     tensors = {f"generator.{k}": v.contiguous() for k, v in loaded.module.state_dict().items()}
     meta = {"step": 0, "recipe": loaded.recipe, "converted_from": source.name}
-    return write_checkpoint(target, tensors, meta)
+    return write_checkpoint(target, tensors, meta, outputs)

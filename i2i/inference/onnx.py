@@ -12,15 +12,23 @@ from torch import Tensor, nn
 
 from i2i.errors import CheckpointError
 from i2i.inference.load import LoadedGenerator
+from i2i.outputs import OutputFolder
 from i2i.testtime import Mode, generator_mode, replaced_forward
 
 METADATA_KEY = "i2i"
 
 
 def export_onnx(
-    generator: LoadedGenerator, path: Path, max_side: int = 16384, mode: Mode = "paper"
+    generator: LoadedGenerator,
+    path: Path,
+    max_side: int = 16384,
+    mode: Mode = "paper",
+    outputs: OutputFolder | None = None,
 ) -> Path:
     """Export with free batch, height and width (sides: multiples of the size rule).
+
+    The file is written through ``outputs`` (default: a folder of export outputs of this
+    generator), so it never replaces what it may not (:mod:`i2i.outputs`).
 
     ``mode`` is fixed in the graph. ``paper``: each image normalised by its own statistics
     (InstanceNormalization with BatchNorm's scale and shift) and dropout drawn anew on every
@@ -72,9 +80,8 @@ def export_onnx(
         "mode": mode,
     }
     onnx.helper.set_model_props(model, {METADATA_KEY: json.dumps(info)})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    onnx.save(model, str(path))
-    return path
+    outputs = outputs or OutputFolder(path.parent, "export", generator.source)
+    return outputs.write(path, lambda name: onnx.save(model, name, format="protobuf"))
 
 
 def _dropout_as_random_mask(module: nn.Module) -> AbstractContextManager:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +18,7 @@ from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_sig
 from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
 from i2i.errors import DataError
 from i2i.inference.load import LoadedGenerator
+from i2i.outputs import OutputFolder
 
 T = TypeVar("T")
 
@@ -154,10 +155,18 @@ def _prefetched(batches: Iterator[T]) -> Iterator[T]:
             yield batch
 
 
-def save_image(image: Tensor, path: Path) -> None:
-    """Save a ``(C, H, W)`` float [-1, 1] image; JPEGs at quality 95."""
-    options = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg") else {}
-    Image.fromarray(to_rgb_array(image)).save(path, **options)
+def image_writer(image: Tensor, suffix: str) -> Callable[[str], None]:
+    """A writer of a ``(C, H, W)`` float [-1, 1] image in the format of ``suffix``.
+
+    It takes the file name to fill (a temporary, for :func:`i2i.files.write_atomic`);
+    JPEGs are written at quality 95.
+    """
+    format = Image.registered_extensions().get(suffix.lower())
+    if format is None:
+        raise DataError(f"cannot write images ending in {suffix!r}; use .png, .jpg, .tif, ...")
+    options = {"quality": 95} if format == "JPEG" else {}
+    pixels = Image.fromarray(to_rgb_array(image))
+    return lambda name: pixels.save(name, format=format, **options)
 
 
 def translate_files(
@@ -172,27 +181,33 @@ def translate_files(
     device: str = "cpu",
     progress: bool = True,
     load_size: int | None = None,
+    overwrite: bool = False,
 ) -> list[Path]:
     """Translate every input image into ``out_dir`` under its own name.
 
     Each output has its input's size, or ``load_size²`` when given: inputs are then resized
-    to that square first, as the official test.py does (at 256).
+    to that square first, as the official test.py does (at 256). No input is ever written,
+    nor (without ``overwrite``) a file that is not this command's output of the same input
+    (:mod:`i2i.outputs`); all of that is checked before anything is translated.
     """
     files = expand_inputs(inputs)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = OutputFolder(
+        out_dir, "translate", generator.source, overwrite=overwrite, inputs=files
+    )
+    outputs.check([out_dir / path.name for path in files], files)
     written: list[Path] = []
-    bar = tqdm(total=len(files), unit="img", disable=not progress, desc="translate")
-    for paths, pixels in _prefetched(_batches(files, side, 1 if tile else batch_size)):
-        image = match_channels(to_signed_unit(pixels.to(device)), generator.in_channels)
-        if load_size is not None:
-            image = resize_square(image, load_size)
-        if tile:
-            result = translate_tiled(generator, image, tile, overlap, batch_size)
-        else:
-            result = translate_whole(generator, image)
-        for path, output in zip(paths, result):
-            save_image(output, out_dir / path.name)
-            written.append(out_dir / path.name)
-        bar.update(len(paths))
-    bar.close()
+    with tqdm(total=len(files), unit="img", disable=not progress, desc="translate") as bar:
+        # (closed by the with even on an error, so the error starts a line of its own)
+        for paths, pixels in _prefetched(_batches(files, side, 1 if tile else batch_size)):
+            image = match_channels(to_signed_unit(pixels.to(device)), generator.in_channels)
+            if load_size is not None:
+                image = resize_square(image, load_size)
+            if tile:
+                result = translate_tiled(generator, image, tile, overlap, batch_size)
+            else:
+                result = translate_whole(generator, image)
+            for path, output in zip(paths, result):
+                target = out_dir / path.name
+                written.append(outputs.write(target, image_writer(output, path.suffix), path))
+            bar.update(len(paths))
     return written

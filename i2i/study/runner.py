@@ -29,8 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from i2i.checkpoint import list_checkpoints, write_text_atomic
+from i2i.checkpoint import list_checkpoints
 from i2i.errors import I2IError, RecipeError, RunInterrupted
+from i2i.files import write_text_atomic
 from i2i.study.schema import Plan, Variant
 
 Echo = Callable[[str], None]

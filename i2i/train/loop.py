@@ -26,10 +26,13 @@ from i2i.checkpoint import save_checkpoint
 from i2i.config.load import recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import ImageAugmentation, PairedAugmentation
+from i2i.data.images import set_max_pixels
 from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader
 from i2i.data.unpaired import UnpairedEpochSampler
-from i2i.errors import RecipeError, RunInterrupted
+from i2i.errors import I2IError, RecipeError, RunInterrupted, WriteError
+from i2i.files import write_text_atomic
 from i2i.interfaces import PairedDataset
+from i2i.lock import release_folder
 from i2i.methods import NonFiniteLoss, StepTools, TrainingMethod
 from i2i.registry import Registry
 from i2i.train.batches import training_batch
@@ -47,13 +50,9 @@ from i2i.train.distributed import (
 from i2i.train.plot import plot_losses
 from i2i.train.precision import Precision
 from i2i.train.preview import Preview
-from i2i.train.records import (
-    MetricsLog,
-    WindowMeter,
-    require_tensorboard,
-    tensorboard_writer,
-)
+from i2i.train.records import MetricsLog, require_tensorboard, tensorboard_writer
 from i2i.train.rng import capture_rng
+from i2i.train.rundir import has_checkpoint, refuse_existing_run, take_over
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.signals import StopRequests
 from i2i.train.state import RunState
@@ -124,6 +123,7 @@ def prepare(
     then draws dropout and augmentation from a stream of its own.
     """
     seed_everything(recipe.seed)
+    set_max_pixels(recipe.data.max_pixels)  # before any image is opened (loader workers fork)
     device = join(processes, resolve_device(recipe.train.device))
     local_batch_size(recipe.data.batch_size, processes)
     if recipe.log.tensorboard:
@@ -178,8 +178,14 @@ def fit(run: Run) -> Path | None:
     recipe, state, method, processes = run.recipe, run.state, run.method, run.processes
     main = processes.main  # only rank 0 writes: config, metrics, samples, checkpoints
     if main:
-        run.run_dir.mkdir(parents=True, exist_ok=True)
-        (run.run_dir / "config.yaml").write_text(recipe_to_yaml(recipe))
+        take_over(run.run_dir)
+        if state.step == 0:
+            refuse_existing_run(run.run_dir)  # another process started it since prepare()
+        try:
+            write_text_atomic(run.run_dir / "config.yaml", recipe_to_yaml(recipe))
+        except I2IError:
+            release_folder(run.run_dir)
+            raise
     data = recipe.data
     if method.data == "unpaired":
         sampler: EpochSampler = UnpairedEpochSampler(
@@ -236,7 +242,8 @@ def fit(run: Run) -> Path | None:
 
     if state.step == 0:
         show(0)
-    meter = WindowMeter()  # started after the first preview, so throughput is training alone
+    meter = state.window  # restarted after the first preview: throughput is training alone
+    meter.restart_clock()
     last = None
     progress = tqdm(
         total=total,
@@ -313,10 +320,18 @@ def fit(run: Run) -> Path | None:
         show(state.step)
         last = checkpoint()
         metrics.write(state.step, elapsed_s=round(time.perf_counter() - started, 3))
+    except WriteError as error:
+        if last or state.step > 0 and has_checkpoint(run.run_dir):
+            after = f"; its checkpoints are intact: continue with i2i resume {run.run_dir}"
+        else:
+            after = "; no checkpoint was written yet: run the same command again"
+        raise error.extended(after) from None
     finally:
         stop.restore()
         progress.close()
         metrics.close()
+        if main:
+            release_folder(run.run_dir)
     return last
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from i2i.files import write_atomic
+
 PANEL_W, PANEL_H, MARGIN = 360, 200, 36
 INK, GRID, LINE = (30, 30, 30), (225, 225, 225), (31, 119, 180)
 
@@ -67,5 +69,5 @@ def plot_losses(metrics: Path, output: Path, columns: int = 3) -> Path | None:
         canvas.paste(
             _panel(name, series[name]), (PANEL_W * (index % columns), PANEL_H * (index // columns))
         )
-    canvas.save(output)
+    write_atomic(output, lambda name: canvas.save(name, format="PNG"))  # rewritten each time
     return output

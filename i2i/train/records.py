@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import time
@@ -15,6 +16,7 @@ from torch import Tensor
 
 from i2i.data.augment import to_rgb_array
 from i2i.errors import RecipeError
+from i2i.files import write_atomic, writing
 
 
 def require_tensorboard() -> None:
@@ -43,7 +45,10 @@ class MetricsLog:
 
     def __init__(self, path: Path | None, board: Any = None) -> None:
         self.path, self.board = path, board
-        self._stream = path.open("a", buffering=1) if path is not None else None
+        self._stream = None
+        if path is not None:
+            with writing(path):
+                self._stream = path.open("a", buffering=1)
 
     def write(self, step: int, **values: Any) -> None:
         """Append a line for ``step``; floats are rounded to 6 significant digits."""
@@ -53,7 +58,8 @@ class MetricsLog:
             record[key] = float(f"{value:.6g}") if isinstance(value, float) else value
         if self._stream is None:
             return
-        self._stream.write(json.dumps(record) + "\n")
+        with writing(self.path or ""):
+            self._stream.write(json.dumps(record) + "\n")
         if self.board is not None:
             for key, value in record.items():
                 if key not in ("step", "time") and isinstance(value, (int, float)):
@@ -62,7 +68,8 @@ class MetricsLog:
     def close(self) -> None:
         """Flush and close the file (and the TensorBoard writer)."""
         if self._stream is not None:
-            self._stream.close()
+            with contextlib.suppress(OSError):  # a full disk was reported by the write
+                self._stream.close()
         if self.board is not None:
             self.board.close()
 
@@ -71,6 +78,9 @@ class WindowMeter:
     """Means of the losses since the last report, and the iteration rate over that window.
 
     Losses stay on the device as tensors until reported, so logging costs no sync per step.
+    The partial sums are part of a run's state (:meth:`state` / :meth:`load`), so the first
+    window after a resume has the same means as in an uninterrupted run; the rate counts
+    only the steps this process timed.
     """
 
     def __init__(self) -> None:
@@ -79,23 +89,44 @@ class WindowMeter:
     def reset(self) -> None:
         """Start a new window."""
         self.sums: dict[str, Tensor] = {}
-        self.steps, self.images, self.started = 0, 0, time.perf_counter()
+        self.steps, self.images = 0, 0
+        self.restart_clock()
+
+    def restart_clock(self) -> None:
+        """Time the rate from now on (after a preview, or when a resumed run starts)."""
+        self.timed_steps, self.timed_images, self.started = 0, 0, time.perf_counter()
 
     def add(self, losses: dict[str, Tensor], images: int) -> None:
         """Count one iteration over ``images`` pairs."""
         for key, value in losses.items():
-            self.sums[key] = self.sums[key] + value if key in self.sums else value.clone()
+            # .to: sums restored from a checkpoint arrive on the CPU (a no-op once moved)
+            self.sums[key] = (
+                self.sums[key].to(value.device) + value if key in self.sums else value.clone()
+            )
         self.steps += 1
         self.images += images
+        self.timed_steps += 1
+        self.timed_images += images
 
     def report(self) -> dict[str, float]:
         """Window means (``loss/<name>``) and throughput; then starts a new window."""
         elapsed = max(time.perf_counter() - self.started, 1e-9)
         values = {f"loss/{key}": (total / self.steps).item() for key, total in self.sums.items()}
-        values["it_per_s"] = self.steps / elapsed
-        values["img_per_s"] = self.images / elapsed
+        values["it_per_s"] = self.timed_steps / elapsed
+        values["img_per_s"] = self.timed_images / elapsed
         self.reset()
         return values
+
+    def state(self) -> tuple[dict[str, Tensor], dict[str, int]]:
+        """The partial sums as tensors, and the counts, for a checkpoint."""
+        sums = {key: value.detach().cpu().contiguous() for key, value in self.sums.items()}
+        return sums, {"steps": self.steps, "images": self.images}
+
+    def load(self, sums: dict[str, Tensor], counts: dict[str, int]) -> None:
+        """Continue the window :meth:`state` saved."""
+        self.sums = dict(sums)
+        self.steps, self.images = int(counts.get("steps", 0)), int(counts.get("images", 0))
+        self.restart_clock()
 
 
 def save_grid(path: Path, rows: list[tuple[Tensor, Tensor, Tensor]]) -> None:
@@ -103,5 +134,4 @@ def save_grid(path: Path, rows: list[tuple[Tensor, Tensor, Tensor]]) -> None:
     grid = np.concatenate(
         [np.concatenate([to_rgb_array(image) for image in images], axis=1) for images in rows]
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(path)
+    write_atomic(path, lambda name: Image.fromarray(grid).save(name, format="PNG"))

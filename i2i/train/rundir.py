@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from i2i.errors import RecipeError
+from i2i.errors import RecipeError, quoted
+from i2i.files import remove_stray_temporaries
+from i2i.lock import lock_folder
 
 RUN_MARKERS = ("config.yaml", "metrics.jsonl", "checkpoints")
 
@@ -18,11 +20,7 @@ def choose_run_dir(requested: str | None, recipe_path: str | Path | None) -> Pat
     """The requested ``run.dir`` unless it holds a run; else a fresh ``runs/<recipe>[-N]``."""
     if requested:
         folder = Path(requested).expanduser()
-        if holds_run(folder):
-            raise RecipeError(
-                f"run.dir '{folder}' already holds a run; pick a new run.dir=... "
-                "(nothing in it was changed)"
-            )
+        refuse_existing_run(folder)
         return folder
     stem = Path(recipe_path).stem if recipe_path else "run"
     candidate, number = Path("runs") / stem, 1
@@ -30,6 +28,30 @@ def choose_run_dir(requested: str | None, recipe_path: str | Path | None) -> Pat
         number += 1
         candidate = Path("runs") / f"{stem}-{number}"
     return candidate
+
+
+def refuse_existing_run(folder: Path) -> None:
+    """Fail in one line when ``folder`` is not a directory, or already holds a run."""
+    if folder.exists() and not folder.is_dir():
+        raise RecipeError(f"run.dir {quoted(folder)} is a file, not a folder; pick another run.dir")
+    if holds_run(folder):
+        raise RecipeError(
+            f"run.dir {quoted(folder)} already holds a run; pick a new run.dir=... "
+            "(nothing in it was changed)"
+        )
+
+
+def take_over(folder: Path) -> None:
+    """Lock the run directory for this process, then remove what killed processes left.
+
+    Called by every process that writes into a run directory, before its first write.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise RecipeError(f"run.dir {quoted(folder)} is a file, not a folder; pick another run.dir")
+    lock_folder(folder, "run.dir")
+    remove_stray_temporaries(folder)
+    remove_stray_temporaries(folder / "checkpoints")
+    (folder / "metrics.jsonl.tmp").unlink(missing_ok=True)  # as i2i 0.1.0 left it
 
 
 def has_checkpoint(folder: Path) -> bool:
@@ -47,15 +69,13 @@ def clear_unstarted_run(folder: Path) -> None:
     """
     import shutil
 
+    take_over(folder)  # another process may be training here before its first checkpoint
     if has_checkpoint(folder):
-        raise RecipeError(f"run.dir '{folder}' has a checkpoint; resume it instead")
-    for name in ("config.yaml", "metrics.jsonl", "metrics.jsonl.tmp", "losses.png"):
+        raise RecipeError(f"run.dir {quoted(folder)} has a checkpoint; resume it instead")
+    for name in ("config.yaml", "metrics.jsonl", "losses.png"):
         (folder / name).unlink(missing_ok=True)
     for name in ("samples", "tensorboard"):
         shutil.rmtree(folder / name, ignore_errors=True)
     checkpoints = folder / "checkpoints"
-    if checkpoints.is_dir():
-        for temporary in checkpoints.glob(".*.tmp"):
-            temporary.unlink()
-        if not any(checkpoints.iterdir()):
-            checkpoints.rmdir()
+    if checkpoints.is_dir() and not any(checkpoints.iterdir()):
+        checkpoints.rmdir()

@@ -7,7 +7,7 @@ recomputed from step, epoch and seed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -16,6 +16,7 @@ from torch.optim import Optimizer
 
 from i2i.errors import CheckpointError
 from i2i.methods import TrainingMethod
+from i2i.train.records import WindowMeter
 from i2i.train.rng import capture_rng, restore_rng
 
 
@@ -31,6 +32,8 @@ class RunState:
         position: positions of that epoch's order already consumed, by all processes.
         method: the training method, whose extra state (an image pool, say) is stored as
             ``method.<key>`` tensors.
+        window: the losses summed since the last metrics line, stored as ``window.<loss>``
+            tensors, so that line's means are the same after a resume.
     """
 
     parts: dict[str, nn.Module | Optimizer]
@@ -38,6 +41,7 @@ class RunState:
     epoch: int = 0
     position: int = 0
     method: TrainingMethod | None = None
+    window: WindowMeter = field(default_factory=WindowMeter)
 
     @classmethod
     def of(cls, method: TrainingMethod) -> RunState:
@@ -76,6 +80,9 @@ class RunState:
             meta.update({prefix + k: v for k, v in rng_meta.items()})
         meta.update(step=self.step, epoch=self.epoch, position=self.position)
         meta["processes"] = len(rng_by_rank or [None])
+        sums, counts = self.window.state()
+        tensors.update({f"{WINDOW_PREFIX}{key}": value for key, value in sums.items()})
+        meta.update({f"{WINDOW_PREFIX}{key}": value for key, value in counts.items()})
         if self.method is not None:
             for key, value in self.method.extra_state().items():
                 tensors[f"{METHOD_PREFIX}{key}"] = value.detach().contiguous()
@@ -123,6 +130,10 @@ class RunState:
             }
             self.method.load_extra_state(own)
         self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
+        self.window.load(
+            {k[len(WINDOW_PREFIX) :]: v for k, v in tensors.items() if k.startswith(WINDOW_PREFIX)},
+            {k[len(WINDOW_PREFIX) :]: v for k, v in meta.items() if k.startswith(WINDOW_PREFIX)},
+        )
         prefix = rng_prefix(rank)
         own_tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
         own_meta = {k[len(prefix) :]: v for k, v in meta.items() if k.startswith(prefix)}
@@ -132,6 +143,9 @@ class RunState:
 
 METHOD_PREFIX = "method."
 """Key prefix of a method's extra state in a checkpoint."""
+
+WINDOW_PREFIX = "window."
+"""Key prefix of the metrics window's partial sums and counts in a checkpoint."""
 
 
 def rng_prefix(rank: int) -> str:

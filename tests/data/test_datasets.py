@@ -45,7 +45,7 @@ def test_non_image_files_are_named_in_a_warning(tmp_path):
     _save(tmp_path / "train" / "1.png", np.zeros((4, 8, 3), np.uint8))
     (tmp_path / "train" / "notes.txt").write_text("hello")
     (tmp_path / "train" / ".DS_Store").write_bytes(b"")
-    with pytest.warns(DataWarning, match=r"1 file\(s\) that are not images \(notes.txt\)"):
+    with pytest.warns(DataWarning, match=r"1 file\(s\) that are not images \('notes.txt'\)"):
         assert len(AlignedDataset(str(tmp_path), "train")) == 1
 
 

@@ -188,3 +188,88 @@ def test_run_with_resume_restarts_a_run_killed_before_its_first_checkpoint(tmp_p
     assert sorted(_steps(run_dir)) == [1, 2]
     assert 'val/l1": 0.9' not in (run_dir / "metrics.jsonl").read_text()
     assert (run_dir / "notes.txt").read_text() == "mine"
+
+
+def test_a_second_process_cannot_train_in_a_run_directory_in_use(tmp_path):
+    from tests.helpers import one_line_error
+
+    run_dir = tmp_path / "shared"
+    first = _launch(run_dir, "train.epochs=1000", "train.max_steps=4000", "checkpoint.every=1000")
+    try:
+        _wait_for_step(run_dir, 2, first)
+        lines_before = len((run_dir / "metrics.jsonl").read_text().splitlines())
+        for command in (
+            ["resume", str(run_dir)],
+            ["run", "--resume", str(QUICKSTART), *TINY_OVERRIDES, f"run.dir={run_dir}"],
+        ):
+            refused = subprocess.run(
+                [sys.executable, "-m", "i2i", *command], capture_output=True, text=True, timeout=120
+            )
+            assert f"is in use by process {first.pid}" in one_line_error(refused)
+        again = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "i2i",
+                "run",
+                str(QUICKSTART),
+                *TINY_OVERRIDES,
+                f"run.dir={run_dir}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert "already holds a run" in one_line_error(again)
+        assert first.poll() is None  # the first run trains on, undisturbed
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+        assert len(lines) >= lines_before and all(json.loads(line) for line in lines)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+
+
+def _copy_run(source: Path, target: Path) -> None:
+    import shutil
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".i2i.lock"))
+
+
+def test_resume_skips_a_damaged_latest_checkpoint_for_the_newest_intact_one(tiny_recipe, tmp_path):
+    from i2i.plugins import reset_plugins
+
+    recipe = tiny_recipe("train.max_steps=6", "checkpoint.every=2", "checkpoint.keep=3")
+    fit(prepare(recipe, Path(recipe.run.dir), default_registry()))
+    damaged = tmp_path / "damaged"
+    _copy_run(Path(recipe.run.dir), damaged)
+    latest = damaged / "checkpoints" / "step_00000006.safetensors"
+    latest.write_bytes(latest.read_bytes()[: latest.stat().st_size // 2])  # cut by a crash
+    stray = damaged / "checkpoints" / ".step_00000008.safetensors.ab12cd34.i2i-tmp"
+    stray.write_bytes(b"half a checkpoint a SIGKILL left")
+    reset_plugins()
+    with pytest.warns(
+        UserWarning,
+        match=r"skipped checkpoint step_00000006.safetensors, which "
+        r"does not read .*kept as step_00000006.safetensors.unreadable; resuming "
+        r"from step_00000004",
+    ):
+        resumed = resume(damaged, [f"run.dir={damaged}"], default_registry())
+    assert resumed.state.step == 4 and not stray.exists()
+    fit(resumed)
+    assert (damaged / "checkpoints" / "step_00000006.safetensors.unreadable").is_file()
+    assert _same_tensors(_last_generator(Path(recipe.run.dir)), _last_generator(damaged))
+
+
+def test_the_first_metrics_line_after_a_resume_has_the_uninterrupted_means(tiny_recipe, tmp_path):
+    # log.every=3, a checkpoint at 4: the window of steps 4-6 straddles the checkpoint.
+    recipe = tiny_recipe("train.max_steps=6", "checkpoint.every=4", "log.every=3")
+    whole = Path(recipe.run.dir)
+    fit(prepare(recipe, whole, default_registry()))
+    killed = tmp_path / "killed"
+    _copy_run(whole, killed)
+    for name in ("step_00000006.safetensors", "step_00000006.json"):
+        (killed / "checkpoints" / name).unlink()  # killed at step 5
+    fit(resume(killed, [f"run.dir={killed}"], default_registry()))
+    expected, got = _steps(whole)[6], _steps(killed)[6]
+    losses = [k for k in expected if k.startswith("loss/")]
+    assert losses and all(got[k] == expected[k] for k in losses)

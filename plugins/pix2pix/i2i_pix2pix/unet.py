@@ -51,8 +51,8 @@ class UNetGenerator(nn.Module):
         skip_connections: bool = True,
     ) -> None:
         super().__init__()
-        if depth < 2:
-            raise ValueError(f"depth must be at least 2, got {depth}")
+        if not 2 <= depth <= 16:  # 16: inputs would be multiples of 65536 pixels
+            raise ValueError(f"depth must be from 2 to 16, got {depth}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.in_channels, self.out_channels = in_channels, out_channels

@@ -1,0 +1,117 @@
+"""Full disks and refused writes: one line naming the file, nothing partial, resumable after."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from i2i.cli import main
+from tests.conftest import TINY_OVERRIDES
+from tests.helpers import one_line_error
+
+pytestmark = pytest.mark.fault
+QUICKSTART = Path(__file__).parents[2] / "recipes" / "quickstart.yaml"
+
+
+def _fail_fsync_of(monkeypatch, name: str, code: int = errno.ENOSPC) -> None:
+    """Make fsync fail, as a full disk does, for the temporaries of files called ``name``."""
+    real = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        if Path(os.readlink(f"/proc/self/fd/{descriptor}")).name.startswith(f".{name}."):
+            raise OSError(code, os.strerror(code))
+        real(descriptor)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def _run(run_dir: Path, *extra: str):
+    arguments = ["run", str(QUICKSTART), *TINY_OVERRIDES, f"run.dir={run_dir}", *extra]
+    return CliRunner().invoke(main, arguments)
+
+
+def _leftovers(run_dir: Path) -> list[str]:
+    return [p.name for p in run_dir.rglob("*") if "tmp" in p.name]
+
+
+def test_a_full_disk_at_the_start_leaves_nothing_half_written(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    _fail_fsync_of(monkeypatch, "config.yaml")
+    line = one_line_error(_run(run_dir, "train.max_steps=2"))
+    assert f"cannot write '{run_dir / 'config.yaml'}': No space left on device" in line
+    assert not (run_dir / "config.yaml").exists() and not _leftovers(run_dir)
+    monkeypatch.undo()
+    assert _run(run_dir, "train.max_steps=2").exit_code == 0  # the same command, once freed
+
+
+def test_a_full_disk_at_a_checkpoint_says_how_to_continue(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    _fail_fsync_of(monkeypatch, "step_00000004.safetensors")
+    line = one_line_error(_run(run_dir, "train.max_steps=6", "checkpoint.every=2"))
+    assert "step_00000004.safetensors': No space left on device; free disk space" in line
+    assert f"continue with i2i resume {run_dir}" in line
+    assert not _leftovers(run_dir)
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(main, ["resume", str(run_dir)])
+    assert resumed.exit_code == 0 and "resuming at step 2 of 6" in resumed.stderr
+
+
+def test_a_full_disk_while_logging_metrics_is_one_line(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    real_open = Path.open
+
+    def open_full(self, mode="r", *args, **kwargs):  # metrics.jsonl on a full disk
+        if self.name == "metrics.jsonl" and "a" in mode:
+            return real_open(Path("/dev/full"), "a", *args, **kwargs)
+        return real_open(self, mode, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_full)
+    line = one_line_error(_run(run_dir, "train.max_steps=2"))
+    assert f"cannot write '{run_dir / 'metrics.jsonl'}': No space left on device" in line
+
+
+def test_a_full_disk_at_resume_keeps_the_metrics_and_the_config(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    assert _run(run_dir, "train.max_steps=4", "checkpoint.every=2", "log.every=1").exit_code == 0
+    (run_dir / "checkpoints" / "step_00000004.safetensors").unlink()  # as if killed at step 3
+    for name in ("metrics.jsonl", "config.yaml"):  # rewritten (atomically) at every resume
+        before = (run_dir / name).read_text()
+        _fail_fsync_of(monkeypatch, name)
+        line = one_line_error(CliRunner().invoke(main, ["resume", str(run_dir)]))
+        assert f"{name}': No space left on device" in line
+        assert (run_dir / name).read_text() == before
+        assert not _leftovers(run_dir)
+        monkeypatch.undo()
+    assert CliRunner().invoke(main, ["resume", str(run_dir)]).exit_code == 0
+    steps = [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").open()]
+    assert [s for s in steps if s > 0] == sorted(s for s in steps if s > 0)
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EROFS, errno.EIO])
+def test_other_refused_writes_name_the_file_and_the_cause(
+    tiny_checkpoint, tmp_path, monkeypatch, code
+):
+    from PIL import Image
+
+    Image.new("RGB", (32, 32)).save(tmp_path / "in.png")
+    _fail_fsync_of(monkeypatch, "in.png", code)
+    result = CliRunner().invoke(
+        main,
+        [
+            "translate",
+            "-c",
+            str(tiny_checkpoint),
+            "-o",
+            str(tmp_path / "out"),
+            str(tmp_path / "in.png"),
+            "--no-progress",
+        ],
+    )
+    line = one_line_error(result)
+    assert f"cannot write '{tmp_path / 'out' / 'in.png'}': {os.strerror(code)}" in line
+    assert not (tmp_path / "out" / "in.png").exists() and not _leftovers(tmp_path / "out")
