@@ -6,10 +6,12 @@ are the hooks below. It is found through the ``i2i.plugins`` entry-point group::
     [project.entry-points."i2i.plugins"]
     my-plugin = "my_package.plugin"
 
-Each hook *returns* what it contributes, a mapping of component name to factory; nothing is
-registered as a side effect of an import. A factory is a class or function whose keyword
-arguments are the recipe keys of the component (see :mod:`i2i.interfaces` for what each
-kind must build).
+Each hook takes no arguments and *returns* what it contributes, a mapping of component name
+to factory; nothing is registered as a side effect of an import. A factory is a class or
+function whose keyword arguments are the recipe keys of the component (see
+:mod:`i2i.interfaces` for what each kind must build); it refuses bad values by raising
+``TypeError`` or ``ValueError``. Every component is also reachable as ``plugin:name``. A
+hook this i2i does not know is reported and ignored; the plugin's other hooks still load.
 """
 
 from __future__ import annotations
@@ -56,8 +58,10 @@ def i2i_discriminators() -> Factories:
 def i2i_losses() -> Factories:
     """Return losses: ``{name: factory(**recipe_args)}``.
 
-    The factory builds either an adversarial objective (:class:`i2i.interfaces.AdversarialLoss`)
-    or a generator loss term (:class:`i2i.interfaces.GeneratorLoss`).
+    The factory builds either an adversarial objective (:class:`i2i.interfaces.AdversarialLoss`,
+    summed over scales, with any factor such as pix2pix's 0.5 on D's loss its own) or a
+    generator loss term (:class:`i2i.interfaces.GeneratorLoss`, unweighted). The recipe's
+    ``weight`` is removed from the node before the factory is called; the method applies it.
     """
 
 
@@ -65,7 +69,10 @@ def i2i_losses() -> Factories:
 def i2i_datasets() -> Factories:
     """Return paired datasets: ``{name: factory(root, split, **recipe_args)}``.
 
-    The factory builds a :class:`i2i.interfaces.PairedDataset`.
+    The factory builds a :class:`i2i.interfaces.PairedDataset` whose items hold uint8 or
+    uint16 ``(C, H, W)`` tensors of any channel count; an unreadable file raises
+    :class:`i2i.errors.DataError` (what ``data.on_corrupt=skip`` skips).
+    :func:`i2i.data.read_image` decodes files as the built-in datasets do.
     """
 
 

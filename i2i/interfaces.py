@@ -28,6 +28,10 @@ class Generator(Protocol):
         out_channels: channels of the output image.
         size_multiple: H and W must be multiples of this (a U-Net of depth 8 needs 256);
             the core checks it against ``data.crop_size`` before training starts.
+        min_size: optional: the smallest side accepted, a multiple of ``size_multiple``
+            (default ``size_multiple``; the ResNet generator's is 8, twice its multiple, as
+            instance norm cannot normalise a 1×1 bottleneck). ``i2i translate`` pads smaller
+            images up to it.
     """
 
     in_channels: int

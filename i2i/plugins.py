@@ -1,8 +1,10 @@
 """Finding plugins and filling the registry from their hooks.
 
 Plugins are found through the ``i2i.plugins`` entry-point group. One plugin that fails to
-import, implements an unknown hook, or contributes a clashing name is recorded as a
-:class:`PluginProblem` and skipped; the others still load.
+import, or whose hook fails, is recorded as a :class:`PluginProblem` and skipped; the
+others still load. A hook this i2i does not know (a plugin written for a newer one) is
+noted and ignored; the plugin's other hooks load. Names two plugins register are settled by
+the registry (:class:`~i2i.registry.NameClash`): the built-in plugin keeps the name.
 
 Environment switches:
 
@@ -20,10 +22,15 @@ from typing import Any
 
 import pluggy
 
-from i2i import hookspecs
+from i2i import __version__, hookspecs
 from i2i.registry import Registry
 
 ENTRY_POINT_GROUP = "i2i.plugins"
+
+BUILTIN_DISTRIBUTIONS = frozenset(
+    {"i2i", "i2i-pix2pix", "i2i-cyclegan", "i2i-multiscale", "i2i-timm-unet"}
+)
+"""Distributions shipped with i2i; their plugins keep a name another plugin also takes."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,16 @@ class Plugins:
     registry: Registry
     loaded: list[PluginInfo] = field(default_factory=list)
     problems: list[PluginProblem] = field(default_factory=list)
+    notes: list[PluginProblem] = field(default_factory=list)
+
+    def info(self, plugin: str) -> PluginInfo | None:
+        """The loaded plugin called ``plugin`` (its distribution and version)."""
+        return next((info for info in self.loaded if info.name == plugin), None)
+
+    @property
+    def healthy(self) -> bool:
+        """No plugin broke and no two plugins registered one name."""
+        return not self.problems and not self.registry.clashes
 
 
 def _env_names(variable: str) -> set[str] | None:
@@ -102,14 +119,24 @@ def _load_entry_points(plugins: Plugins) -> None:
 def _register(plugins: Plugins, name: str, plugin: Any, info: PluginInfo) -> None:
     try:
         plugins.manager.register(plugin, name=name)
-        plugins.manager.check_pending()
-    except pluggy.PluginValidationError as error:
-        plugins.manager.unregister(name=name)
+    except pluggy.PluginValidationError as error:  # a known hook with the wrong arguments
+        if plugins.manager.get_plugin(name) is not None:
+            plugins.manager.unregister(name=name)
         plugins.problems.append(PluginProblem(name, f"invalid hook: {_one_line(error)}"))
         return
     except ValueError as error:  # the same name or object registered twice
         plugins.problems.append(PluginProblem(name, _one_line(error)))
         return
+    for caller in plugins.manager.get_hookcallers(plugin) or []:
+        if caller.spec is None:  # pluggy keeps it uncalled; check_pending() would reject all
+            message = (
+                f"implements hook '{caller.name}', which this i2i ({__version__}) does not "
+                "know (written for a newer i2i?); that hook is ignored, the others load"
+            )
+            plugins.notes.append(PluginProblem(name, message))
+    if info.distribution in BUILTIN_DISTRIBUTIONS:
+        plugins.registry.builtin.add(name)
+    plugins.registry.distributions[name] = (info.distribution, info.version)
     plugins.loaded.append(info)
 
 

@@ -4,6 +4,11 @@ A component is any callable that builds it (a class or a factory function). Plug
 their components to the registry through hooks (see :mod:`i2i.hookspecs`); the registry
 records which plugin provided each name, lists them with wildcards, and builds one from a
 recipe node ``{name: ..., **kwargs}`` with errors that name the closest known match.
+
+Every component can be named ``plugin:name`` (``pix2pix:patchgan``). When two plugins
+register one name, neither silently wins: a built-in plugin (one shipped with i2i) keeps
+the bare name, and between two others the bare name is refused, naming both; each stays
+reachable as ``plugin:name``. The clash is reported (:attr:`Registry.clashes`).
 """
 
 from __future__ import annotations
@@ -30,10 +35,38 @@ class Component:
     plugin: str
 
     @property
+    def qualified(self) -> str:
+        """``plugin:name``, the name no other plugin can take."""
+        return f"{self.plugin}:{self.name}"
+
+    @property
     def summary(self) -> str:
         """First line of the factory's docstring, or an empty string."""
         doc = inspect.getdoc(self.factory) or ""
         return doc.splitlines()[0] if doc else ""
+
+
+@dataclass(frozen=True)
+class NameClash:
+    """Plugins registering one name of one kind; ``owner`` keeps the bare name, if any."""
+
+    kind: str
+    name: str
+    plugins: tuple[str, ...]
+    owner: str | None
+
+    def __str__(self) -> str:
+        listed = " and ".join(f"'{p}'" for p in self.plugins)
+        others = " or ".join(f"'{p}:{self.name}'" for p in self.plugins if p != self.owner)
+        if self.owner:
+            return (
+                f"{self.kind} '{self.name}' is registered by plugins {listed}; '{self.name}' "
+                f"stays the built-in plugin '{self.owner}'s, write {others} for the other"
+            )
+        return (
+            f"{self.kind} '{self.name}' is registered by plugins {listed}; the bare name is "
+            f"refused, write {others}"
+        )
 
 
 def _natural_key(name: str) -> list[Any]:
@@ -41,44 +74,104 @@ def _natural_key(name: str) -> list[Any]:
 
 
 class Registry:
-    """Name → component tables, one per kind in :data:`KINDS`."""
+    """Name → component tables, one per kind in :data:`KINDS`.
 
-    def __init__(self) -> None:
+    Args:
+        builtin: plugins that keep a bare name another plugin also registers.
+    """
+
+    def __init__(self, builtin: set[str] | None = None) -> None:
+        self.builtin = builtin if builtin is not None else set()
+        self.distributions: dict[str, tuple[str, str]] = {}
+        """``{plugin: (distribution, version)}``, for provenance (filled by the loader)."""
         self._tables: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
+        self._qualified: dict[str, dict[str, Component]] = {kind: {} for kind in KINDS}
+        self._contenders: dict[str, dict[str, list[Component]]] = {kind: {} for kind in KINDS}
 
     def add(self, kind: str, name: str, factory: Callable[..., Any], plugin: str) -> Component:
-        """Register ``factory`` as ``name`` of ``kind``; a name another plugin took is refused."""
+        """Register ``factory`` as ``name`` (and ``plugin:name``) of ``kind``.
+
+        A name another plugin registered too goes to the built-in plugin, or to neither
+        (see :attr:`clashes`); one plugin registering a name twice is refused.
+        """
         table = self._table(kind)
         if not callable(factory):
             raise TypeError(f"{kind} '{name}' from plugin '{plugin}' is not callable: {factory!r}")
-        if name in table:
-            other = table[name].plugin
+        if ":" in name or not name:
             raise ValueError(
-                f"{kind} '{name}' is provided by both plugin '{other}' and plugin '{plugin}'; "
-                "uninstall or disable one of them"
+                f"{kind} name {name!r} from plugin '{plugin}' must be non-empty, without ':'"
             )
-        table[name] = Component(kind, name, factory, plugin)
-        return table[name]
+        component = Component(kind, name, factory, plugin)
+        if component.qualified in self._qualified[kind]:
+            raise ValueError(f"plugin '{plugin}' registers {kind} '{name}' twice")
+        self._qualified[kind][component.qualified] = component
+        contenders = self._contenders[kind].setdefault(name, [])
+        contenders.append(component)
+        owners = [c for c in contenders if c.plugin in self.builtin] or contenders
+        if len(owners) == 1:
+            table[name] = owners[0]
+        else:
+            table.pop(name, None)
+        return component
+
+    @property
+    def clashes(self) -> list[NameClash]:
+        """Every name two or more plugins registered, with who keeps it."""
+        found = []
+        for kind in KINDS:
+            for name, contenders in self._contenders[kind].items():
+                if len(contenders) > 1:
+                    owner = self._tables[kind].get(name)
+                    plugins = tuple(c.plugin for c in contenders)
+                    found.append(NameClash(kind, name, plugins, owner.plugin if owner else None))
+        return found
 
     def get(self, kind: str, name: str) -> Component:
-        """Return the component ``name`` of ``kind``, or fail naming the closest known name."""
+        """Return the component ``name`` (or ``plugin:name``) of ``kind``, or fail naming
+        the closest known name, or the plugins that clash on it."""
         table = self._table(kind)
-        if name not in table:
-            known = ", ".join(self.names(kind)) or "none (is a plugin installed?)"
+        if name in table:
+            return table[name]
+        if name in self._qualified[kind]:
+            return self._qualified[kind][name]
+        contenders = self._contenders[kind].get(name)
+        if contenders:
+            choices = " or ".join(f"'{c.qualified}'" for c in contenders)
             raise UnknownComponentError(
-                f"unknown {kind} '{name}'.{did_you_mean(name, table)} Known {kind}s: {known}"
+                f"{kind} '{name}' is registered by {len(contenders)} plugins; name one: {choices}"
             )
-        return table[name]
+        known = ", ".join(self.names(kind)) or "none (is a plugin installed?)"
+        every = [*table, *self._qualified[kind]]
+        raise UnknownComponentError(
+            f"unknown {kind} '{name}'.{did_you_mean(name, every)} Known {kind}s: {known}"
+        )
+
+    def owner(self, kind: str, name: str) -> Component | None:
+        """The component a recipe's ``name`` builds, or None when it names none."""
+        try:
+            return self.get(kind, name)
+        except UnknownComponentError:
+            return None
 
     def names(self, kind: str, pattern: str = "*") -> list[str]:
         """Names of ``kind`` matching the shell-style ``pattern``, in natural order."""
         return sorted(fnmatch.filter(self._table(kind), pattern), key=_natural_key)
 
-    def components(self, kind: str | None = None, pattern: str = "*") -> Iterator[Component]:
-        """Every component (of one kind, or of all kinds) whose name matches ``pattern``."""
+    def components(
+        self, kind: str | None = None, pattern: str = "*", every: bool = False
+    ) -> Iterator[Component]:
+        """The components (of one kind, or of all) whose bare name matches ``pattern``.
+
+        With ``every``, also those reachable only as ``plugin:name`` (after a clash).
+        """
         for each in (kind,) if kind else KINDS:
-            for name in self.names(each, pattern):
-                yield self._tables[each][name]
+            if not every:
+                for name in self.names(each, pattern):
+                    yield self._tables[each][name]
+                continue
+            names = sorted(fnmatch.filter(self._contenders[each], pattern), key=_natural_key)
+            for name in names:
+                yield from self._contenders[each][name]
 
     def build(self, kind: str, node: Mapping[str, Any], where: str = "", **shared: Any) -> Any:
         """Build a component from a recipe node ``{name: ..., **kwargs}``.
@@ -153,4 +246,4 @@ def check_arguments(
         )
 
 
-__all__ = ["KINDS", "Component", "Registry", "check_arguments"]
+__all__ = ["KINDS", "Component", "NameClash", "Registry", "check_arguments"]

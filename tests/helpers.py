@@ -32,3 +32,23 @@ def one_line_error(result) -> str:
     assert "Traceback" not in stderr, stderr
     assert len(errors) == 1 and lines[-1] == errors[0], stderr
     return errors[0]
+
+
+def invoke_eval(checkpoint: Path | str, data: Path, out: Path, *extra: str):
+    """``i2i eval -c CHECKPOINT --data DATA -o OUT --no-progress EXTRA...`` in this process."""
+    from click.testing import CliRunner
+
+    from i2i.cli import main
+
+    arguments = ["eval", "-c", str(checkpoint), "--data", str(data), "-o", str(out)]
+    return CliRunner().invoke(main, [*arguments, "--no-progress", *extra])
+
+
+def pip_install_into(target: Path, package: Path) -> None:
+    """Install ``package`` into the folder ``target`` with pip (no dependencies, offline)."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
+    command += ["--no-build-isolation", "--no-index", "--target", str(target), str(package)]
+    subprocess.run(command, check=True, capture_output=True, text=True)

@@ -11,7 +11,7 @@ import pytest
 
 import i2i
 from i2i.plugins import load_plugins, register_plugin
-from tests.helpers import plant_distribution
+from tests.helpers import pip_install_into, plant_distribution
 
 TINY_PLUGIN = Path(__file__).parent / "fixtures" / "tiny_plugin"
 
@@ -72,6 +72,10 @@ def test_broken_plugin_is_reported_and_others_load(tmp_path, monkeypatch):
         @hookimpl
         def i2i_generatorz():
             return {}
+
+        @hookimpl
+        def i2i_losses():
+            return {"typo_loss": lambda: None}
     """,
         {"typo": "typo_plugin"},
     )
@@ -79,7 +83,10 @@ def test_broken_plugin_is_reported_and_others_load(tmp_path, monkeypatch):
     plugins = load_plugins()
     problems = {p.plugin: p.message for p in plugins.problems}
     assert "ModuleNotFoundError" in problems["broken"]
-    assert "i2i_generatorz" in problems["typo"]
+    assert "typo" not in problems  # a hook this i2i does not know rejects only that hook
+    notes = {p.plugin: p.message for p in plugins.notes}
+    assert "implements hook 'i2i_generatorz', which this i2i" in notes["typo"]
+    assert plugins.registry.get("loss", "typo_loss").plugin == "typo"
     assert plugins.registry.get("generator", "planted").plugin == "planted"
     assert plugins.registry.get("generator", "unet").plugin == "pix2pix"
 
@@ -103,26 +110,65 @@ def test_hook_that_raises_is_isolated(tmp_path, monkeypatch):
     assert "l1" in plugins.registry.names("loss")
 
 
-def test_clashing_name_is_reported_naming_both_plugins(tmp_path, monkeypatch):
-    plant_distribution(
-        tmp_path,
-        "clash_plugin",
-        """
-        from i2i import hookimpl
+CLASHING = """
+    from i2i import hookimpl
 
-        @hookimpl
-        def i2i_generators():
-            return {"unet": object}
-    """,
-        {"clash": "clash_plugin"},
-    )
+    def impostor(in_channels, out_channels):
+        '''Not the U-Net.'''
+        return object()
+
+    @hookimpl
+    def i2i_generators():
+        return {"unet": impostor, "shared": impostor}
+"""
+
+
+def test_a_clash_with_a_built_in_leaves_it_the_name(tmp_path, monkeypatch):
+    plant_distribution(tmp_path, "clash_plugin", CLASHING, {"clash": "clash_plugin"})
     monkeypatch.syspath_prepend(str(tmp_path))
     plugins = load_plugins()
-    clash = [p.message for p in plugins.problems if "generator 'unet'" in p.message]
-    assert clash and "plugin 'pix2pix'" in clash[0] and "plugin 'clash'" in clash[0]
-    assert plugins.registry.get("generator", "unet").plugin in ("pix2pix", "clash")
-    # The rest of both plugins is unaffected.
-    assert plugins.registry.get("generator", "encoder_decoder").plugin == "pix2pix"
+    registry = plugins.registry
+    assert registry.get("generator", "unet").plugin == "pix2pix"  # whatever the load order
+    assert registry.get("generator", "pix2pix:unet").plugin == "pix2pix"
+    assert registry.get("generator", "clash:unet").summary == "Not the U-Net."
+    (clash,) = [c for c in registry.clashes if c.name == "unet"]
+    assert set(clash.plugins) == {"pix2pix", "clash"} and clash.owner == "pix2pix"
+    assert "stays the built-in plugin 'pix2pix's, write 'clash:unet' for the other" in str(clash)
+    assert not plugins.problems  # neither plugin is broken
+    assert registry.get("generator", "encoder_decoder").plugin == "pix2pix"
+
+
+def test_a_clash_between_two_plugins_refuses_the_bare_name_naming_both(tmp_path, monkeypatch):
+    import i2i.errors
+
+    plant_distribution(tmp_path, "clash_plugin", CLASHING, {"clash": "clash_plugin"})
+    plant_distribution(tmp_path, "other_plugin", CLASHING, {"other": "other_plugin"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry = load_plugins().registry
+    with pytest.raises(
+        i2i.errors.UnknownComponentError,
+        match=r"generator 'shared' is registered by 2 plugins; name one: '(clash|other):shared'",
+    ):
+        registry.build("generator", {"name": "shared"}, in_channels=3, out_channels=3)
+    assert registry.get("generator", "other:shared").plugin == "other"
+
+
+def test_plugins_strict_fails_on_a_clash_or_a_broken_plugin(tmp_path):
+    environment = {**os.environ, "PYTHONPATH": str(tmp_path)}
+
+    def listing() -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "i2i", "plugins", "--strict"]
+        return subprocess.run(command, capture_output=True, text=True, env=environment)
+
+    healthy = listing()
+    assert healthy.returncode == 0, healthy.stderr
+    plant_distribution(tmp_path, "clash_plugin", CLASHING, {"clash": "clash_plugin"})
+    clashing = listing()
+    assert clashing.returncode == 1 and "CLASH: generator 'unet'" in clashing.stdout
+    assert "clash:unet" in clashing.stdout and "Not the U-Net." in clashing.stdout
+    (tmp_path / "clash_plugin.py").write_text("import not_a_module_anywhere\n")
+    broken = listing()
+    assert broken.returncode == 1 and "BROKEN: failed to import" in broken.stdout
 
 
 def test_environment_switches(monkeypatch):
@@ -149,23 +195,7 @@ def test_register_plugin_by_hand():
 def test_pip_installed_plugin_package_shows_in_cli(tmp_path):
     """A real third-party package, built and installed by pip, is listed by `i2i plugins`."""
     target = tmp_path / "site"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--no-index",
-            "--target",
-            str(target),
-            str(TINY_PLUGIN),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip_install_into(target, TINY_PLUGIN)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), *sys.path])}
     listing = subprocess.run(
         [sys.executable, "-m", "i2i", "plugins"],

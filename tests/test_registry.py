@@ -66,7 +66,16 @@ def test_missing_required_argument(registry):
 
 
 def test_same_name_from_two_plugins_is_refused_naming_both(registry):
-    with pytest.raises(ValueError, match="plugin 'test' and plugin 'other'"):
+    registry.add("generator", "unet", Widget, plugin="other")
+    with pytest.raises(UnknownComponentError, match="name one: 'test:unet' or 'other:unet'"):
+        registry.get("generator", "unet")
+    assert registry.get("generator", "other:unet").plugin == "other"
+    (clash,) = registry.clashes
+    assert clash.plugins == ("test", "other") and clash.owner is None
+    registry.builtin.add("test")  # a built-in plugin keeps its name
+    registry.add("generator", "unet_small", Widget, plugin="other")
+    assert registry.get("generator", "unet_small").plugin == "test"
+    with pytest.raises(ValueError, match="registers generator 'unet' twice"):
         registry.add("generator", "unet", Widget, plugin="other")
 
 

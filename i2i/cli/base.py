@@ -52,11 +52,16 @@ def reports_errors(command: F) -> F:
 
 
 def warn_plugin_problems() -> None:
-    """Print each plugin that failed to load, as a warning line."""
+    """Print each plugin that failed to load, each name clash and each note, a line each."""
     from i2i.plugins import default_plugins
 
-    for problem in default_plugins().problems:
+    plugins = default_plugins()
+    for problem in plugins.problems:
         click.echo(f"i2i: warning: {problem} (skipped)", err=True)
+    for clash in plugins.registry.clashes:
+        click.echo(f"i2i: warning: {clash}", err=True)
+    for note in plugins.notes:
+        click.echo(f"i2i: note: {note}", err=True)
 
 
 def _one_line_warning(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from i2i.cli.base import main, reports_errors
@@ -10,33 +12,89 @@ from i2i.cli.base import main, reports_errors
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(["generator", "discriminator", "loss", "dataset", "converter"]),
+    type=click.Choice(["generator", "discriminator", "loss", "dataset", "converter", "method"]),
     help="Only this kind of component.",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit with status 1 when a plugin is broken or two plugins register one name (for CI).",
+)
 @click.argument("pattern", default="*")
-def plugins(kind: str | None, pattern: str) -> None:
+def plugins(kind: str | None, strict: bool, pattern: str) -> None:
     """List installed plugins and every component they register (PATTERN filters names).
 
+    A component another plugin also registers is listed as plugin:name; the bare name
+    belongs to the built-in plugin, or to neither.
+
     \b
-    Example:
+    Examples:
       i2i plugins --kind discriminator
+      i2i plugins --strict          # in a plugin's CI: fail on broken plugins and clashes
     """
     from i2i.plugins import default_plugins
 
     loaded = default_plugins()
+    registry = loaded.registry
     click.echo("plugins:")
     for info in loaded.loaded:
         version = f" {info.version}" if info.version else ""
-        click.echo(f"  {info.name:<16} {info.distribution}{version}")
+        builtin = " (built-in)" if info.name in registry.builtin else ""
+        click.echo(f"  {info.name:<16} {info.distribution}{version}{builtin}")
     for problem in loaded.problems:
         click.echo(f"  {problem.plugin:<16} BROKEN: {problem.message}")
+    for note in loaded.notes:
+        click.echo(f"  {note.plugin:<16} note: {note.message}")
+    for clash in registry.clashes:
+        click.echo(f"  {'':<16} CLASH: {clash}")
     click.echo("components:")
-    click.echo(f"  {'kind':<14} {'name':<20} {'plugin':<14} summary")
-    for component in loaded.registry.components(kind, pattern):
-        click.echo(
-            f"  {component.kind:<14} {component.name:<20} {component.plugin:<14} "
-            f"{component.summary}"
-        )
+    click.echo(f"  {'kind':<14} {'name':<24} {'plugin':<14} summary")
+    for component in registry.components(kind, pattern, every=True):
+        owns = registry.owner(component.kind, component.name) is component
+        shown = component.name if owns else component.qualified
+        click.echo(f"  {component.kind:<14} {shown:<24} {component.plugin:<14} {component.summary}")
+    if strict and not loaded.healthy:
+        count = len(loaded.problems) + len(registry.clashes)
+        click.echo(f"i2i: error: {count} plugin problem(s); see the list above", err=True)
+        sys.exit(1)
+
+
+@main.group()
+def plugin() -> None:
+    """Write plugins.
+
+    \b
+    Example:
+      i2i plugin new edges       # writes ./i2i-edges, ready for pip install -e
+    """
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "parent",
+    type=click.Path(file_okay=False),
+    default=".",
+    show_default=True,
+    help="Folder to write the package folder i2i-NAME into.",
+)
+@reports_errors
+def plugin_new(name: str, parent: str) -> None:
+    """Write a plugin package NAME: example components, hooks and tests that pass.
+
+    \b
+    Then:
+      cd i2i-NAME && pip install -e ".[test]" && pytest
+    """
+    from pathlib import Path
+
+    from i2i.scaffold import new_plugin
+
+    folder = new_plugin(name, Path(parent))
+    click.echo(
+        f"i2i: wrote {folder}; next: cd {folder} && pip install -e '.[test]' && pytest", err=True
+    )
 
 
 @main.group()

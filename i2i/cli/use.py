@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from i2i.cli.base import DEVICE, POSITIVE, main, reports_errors
-from i2i.errors import CheckpointError
+from i2i.errors import CheckpointError, quoted
 
 max_pixels_option = click.option(
     "--max-pixels",
@@ -172,7 +172,7 @@ def _check_fixed_mode(fixed: str | None, asked: str, checkpoint: str) -> None:
     how = "i2i export --eval" if asked == "eval" else "i2i export (without --eval)"
     flag = "with --eval" if fixed == "eval" else "without --eval"
     raise CheckpointError(
-        f"'{checkpoint}' was exported in {fixed} mode and cannot run in {asked} mode; "
+        f"{quoted(checkpoint)} was exported in {fixed} mode and cannot run in {asked} mode; "
         f"run it {flag}, or export it again with {how}"
     )
 
@@ -303,6 +303,7 @@ def evaluate_command(
     from i2i.inference.load import load_generator
     from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
+    from i2i.provenance import provenance
 
     set_max_pixels(max_pixels)
     registry = default_registry()
@@ -319,7 +320,7 @@ def evaluate_command(
     data_root = data_root or data.get("root")
     if data_root is None and node.get("name") == "aligned":
         raise CheckpointError(
-            f"'{checkpoint}' records no data.root; give the dataset with --data DIR"
+            f"{quoted(checkpoint)} records no data.root; give the dataset with --data DIR"
         )
     dataset = registry.build("dataset", node, "--dataset", root=data_root, split=split)
     palette = None
@@ -332,7 +333,12 @@ def evaluate_command(
     if palette is not None:
         outputs.write(Path(out) / "palette.json", text_writer(palette.to_json()))
     torch_seed(seed)
+    used = {"model": {"generator": generator.node or {}}, "data": {"dataset": node}}
     info = {
+        "provenance": {
+            **provenance(used, registry),
+            "trained_with": generator.recipe.get("provenance", {}),
+        },
         "checkpoint": str(checkpoint),
         "data": str(data_root),
         "split": split,

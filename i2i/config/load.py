@@ -156,7 +156,7 @@ def load_recipe(path: str | Path | None, overrides: Sequence[str] = ()) -> Recip
     try:
         recipe = OmegaConf.to_object(config)
     except OmegaConfBaseException as error:
-        raise _explain(error, None, f"recipe '{path}'") from None
+        raise _explain(error, None, f"recipe {quoted(path)}") from None
     assert isinstance(recipe, Recipe)
     check_recipe(recipe)
     return recipe

@@ -162,3 +162,7 @@ class Recipe:
     train: TrainConfig = field(default_factory=TrainConfig)
     log: LogConfig = field(default_factory=LogConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    """Written by i2i when a run starts: its version and the plugin (distribution, version)
+    behind each component. Read back to warn when a resume uses other versions; not set by
+    hand."""

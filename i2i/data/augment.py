@@ -22,8 +22,9 @@ _LUMA = (0.299, 0.587, 0.114)
 
 
 def to_signed_unit(image: Tensor) -> Tensor:
-    """uint8 ``[0, 255]`` → float ``[-1, 1]``."""
-    return image.float().div_(127.5).sub_(1.0)
+    """uint8 ``[0, 255]`` or uint16 ``[0, 65535]`` → float ``[-1, 1]``."""
+    half = 32767.5 if image.dtype == torch.uint16 else 127.5
+    return image.float().div_(half).sub_(1.0)
 
 
 def to_uint8(image: Tensor) -> Tensor:

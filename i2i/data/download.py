@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from i2i.errors import DataError
+from i2i.errors import DataError, quoted
 
 DATASETS = ("cityscapes", "edges2handbags", "edges2shoes", "facades", "maps", "night2day")
 BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets"
@@ -80,7 +80,7 @@ def check_sha256(path: Path, expected: str) -> None:
     if digest.hexdigest() != expected.lower():
         path.unlink()
         raise DataError(
-            f"'{path}' has SHA-256 {digest.hexdigest()}, expected {expected}; "
+            f"{quoted(path)} has SHA-256 {digest.hexdigest()}, expected {expected}; "
             "it was deleted: download it again"
         )
 

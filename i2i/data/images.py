@@ -138,3 +138,53 @@ def read_rgb(path: Path) -> torch.Tensor:
     """Decode ``path`` into a ``(3, H, W)`` uint8 tensor; corrupt files raise a DataError."""
     rgb = _to_rgb(open_image(path))
     return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+
+
+_AS_STORED = {
+    "1": "L",
+    "L": "L",
+    "LA": "LA",
+    "RGB": "RGB",
+    "RGBA": "RGBA",
+    "CMYK": "RGB",
+    "YCbCr": "RGB",
+    "LAB": "RGB",
+    "HSV": "RGB",
+    "P": "RGB",
+    "PA": "RGBA",
+}
+
+
+def read_image(path: Path, channels: int | None = None) -> torch.Tensor:
+    """Decode ``path`` into a ``(C, H, W)`` tensor: uint8, or uint16 for 16-bit grey files.
+
+    ``channels`` None keeps the file's channels (grey 1, grey+alpha 2, RGB 3, RGBA 4); 3
+    gives RGB (transparency over white, as :func:`read_rgb`), 1 grey. Every failure (a
+    corrupt file, a broken link, too many pixels) is a one-line :class:`DataError` naming
+    the file: the protocol ``data.on_corrupt=skip`` relies on.
+    """
+    if channels == 3:
+        return read_rgb(path)
+    image = open_image(path)
+    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
+        wide = np.asarray(image, dtype=np.int64)
+        if channels not in (None, 1) or wide.min() < 0 or wide.max() > 65535:
+            return _from_array(np.asarray(_to_rgb(image).convert("L")), path, channels)
+        return torch.from_numpy(wide.astype(np.uint16)).unsqueeze(0)
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    mode = _AS_STORED.get(image.mode)
+    if mode is None:
+        raise DataError(
+            f"image {quoted(path)} has pixel mode {image.mode!r}, which i2i does not read; "
+            "save it as 8- or 16-bit grey, RGB or RGBA"
+        )
+    converted = image.convert(mode) if channels is None else _to_rgb(image).convert("L")
+    return _from_array(np.asarray(converted), path, channels)
+
+
+def _from_array(array: np.ndarray, path: Path, channels: int | None) -> torch.Tensor:
+    if channels not in (None, 1, 3):
+        raise DataError(f"{quoted(path)}: images can be read with 1 or 3 channels, not {channels}")
+    array = array[..., None] if array.ndim == 2 else array
+    return torch.from_numpy(np.array(array)).permute(2, 0, 1).contiguous()

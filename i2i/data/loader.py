@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from i2i.errors import DataError
+from i2i.errors import DataError, quoted
 from i2i.interfaces import PairedSample
 
 
@@ -91,13 +91,24 @@ def collate_pairs(samples: Sequence[PairedSample | None]) -> dict[str, Any]:
     samples = [sample for sample in samples if sample is not None]
     if not samples:
         return {"A": None, "B": None, "name": [], "skipped": skipped}
-    shapes = {tuple(s["A"].shape) for s in samples} | {tuple(s["B"].shape) for s in samples}
-    if len(shapes) > 1:
-        names = ", ".join(s["name"] for s in samples)
-        raise DataError(
-            f"images of one batch differ in size ({names}: {sorted(shapes)}); "
-            "use data.batch_size=1 or images of one size"
-        )
+    for sample in samples:
+        a, b = sample["A"].shape, sample["B"].shape
+        if a[-2:] != b[-2:]:
+            raise DataError(
+                f"pair {quoted(sample['name'])}: A is {a[-1]}x{a[-2]} but B is {b[-1]}x{b[-2]}; "
+                "A and B of a pair must be the same size"
+            )
+    for side in ("A", "B"):
+        kinds = {(tuple(s[side].shape), s[side].dtype) for s in samples}
+        if len(kinds) > 1:
+            described = ", ".join(
+                f"{quoted(s['name'])} {'x'.join(map(str, s[side].shape))} {s[side].dtype}"
+                for s in samples
+            )
+            raise DataError(
+                f"the {side} images of one batch differ in channels, size or depth "
+                f"({described}); use data.batch_size=1, or images of one kind"
+            )
     return {
         "A": torch.stack([s["A"] for s in samples]),
         "B": torch.stack([s["B"] for s in samples]),

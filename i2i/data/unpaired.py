@@ -16,7 +16,7 @@ import torch
 from i2i.data.datasets import _split_folder
 from i2i.data.images import list_images, read_rgb
 from i2i.data.loader import EpochSampler
-from i2i.errors import DataError
+from i2i.errors import DataError, quoted
 from i2i.interfaces import PairedSample
 
 
@@ -66,7 +66,7 @@ class UnpairedFoldersDataset:
         self.a_files, self.b_files = list_images(folders[0]), list_images(folders[1])
         for folder, files in zip(folders, (self.a_files, self.b_files)):
             if not files:
-                raise DataError(f"unpaired folder '{folder}' holds no images")
+                raise DataError(f"unpaired folder {quoted(folder)} holds no images")
 
     @property
     def sizes(self) -> tuple[int, int]:

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from i2i.data.augment import match_channels
-from i2i.errors import I2IError
+from i2i.errors import I2IError, quoted
 
 DISTRIBUTION_METRICS = ("fid", "kid")
 
@@ -39,7 +39,7 @@ class OnnxFeatures(nn.Module):
             import onnxruntime
         except ImportError:
             raise FeatureNetworkError(
-                f"'{path}' is an ONNX feature network; install onnxruntime (pip install "
+                f"{quoted(path)} is an ONNX feature network; install onnxruntime (pip install "
                 "'i2i[onnx]') to use it"
             ) from None
         try:
@@ -47,7 +47,7 @@ class OnnxFeatures(nn.Module):
                 str(path), providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # onnxruntime raises its own untyped errors
-            raise FeatureNetworkError(f"cannot load '{path}' as ONNX: {error}") from None
+            raise FeatureNetworkError(f"cannot load {quoted(path)} as ONNX: {error}") from None
         self.input_name = self.session.get_inputs()[0].name
         self.num_features = int(self.forward(torch.rand(1, 3, 64, 64)).shape[-1])
 

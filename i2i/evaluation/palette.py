@@ -22,7 +22,7 @@ from torch import Tensor
 
 from i2i.data.augment import match_channels, resize_square, to_signed_unit
 from i2i.data.loader import collate_pairs, split_direction
-from i2i.errors import DataError
+from i2i.errors import DataError, quoted
 from i2i.files import write_text_atomic
 from i2i.interfaces import PairedDataset
 
@@ -104,11 +104,11 @@ class Palette:
             tensor = torch.tensor(colors, dtype=torch.float32) / 127.5 - 1
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise DataError(
-                f"palette file '{path}' is not a palette ({error}); write one with "
+                f"palette file {quoted(path)} is not a palette ({error}); write one with "
                 "i2i eval --palette-colors K"
             ) from None
         if tensor.ndim != 2 or len(tensor) < 2:
-            raise DataError(f"palette file '{path}' must list at least 2 colours")
+            raise DataError(f"palette file {quoted(path)} must list at least 2 colours")
         return cls(tensor)
 
 

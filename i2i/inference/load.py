@@ -17,6 +17,7 @@ from i2i.checkpoint import load_checkpoint, tensor_shapes, write_checkpoint
 from i2i.errors import CheckpointError, quoted
 from i2i.interfaces import ConvertedGenerator
 from i2i.outputs import OutputFolder
+from i2i.provenance import differences, provenance
 from i2i.registry import Registry
 
 
@@ -36,6 +37,7 @@ class LoadedGenerator:
         fixed_mode: the test-time mode an exported graph was built in (None: chosen per run).
         direction: the direction it translates (a two-direction checkpoint holds one per
             direction).
+        min_size: the smallest side it takes (its ``min_size``, else ``size_multiple``).
     """
 
     run: Callable[[Tensor], Tensor]
@@ -48,6 +50,10 @@ class LoadedGenerator:
     recipe: dict[str, Any] = field(default_factory=dict)
     fixed_mode: str | None = None
     direction: str = "AtoB"
+    min_size: int = 0
+
+    def __post_init__(self) -> None:
+        self.min_size = max(self.min_size, self.size_multiple)
 
 
 def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> LoadedGenerator:
@@ -60,6 +66,7 @@ def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> Lo
         node,
         source,
         recipe,
+        min_size=getattr(module, "min_size", module.size_multiple),
     )
 
 
@@ -71,15 +78,15 @@ def read_foreign_state(path: Path) -> dict[str, Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
         raise CheckpointError(
-            f"'{path}' holds Python objects beyond tensors and was not unpickled "
+            f"{quoted(path)} holds Python objects beyond tensors and was not unpickled "
             "(unpickling could run code); only plain state_dicts are loaded"
         ) from None
     except (OSError, RuntimeError, EOFError) as error:
-        raise CheckpointError(f"cannot read '{path}': {error}") from None
+        raise CheckpointError(f"cannot read {quoted(path)}: {error}") from None
     if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
         state = state["state_dict"]
     if not isinstance(state, dict) or not all(torch.is_tensor(v) for v in state.values()):
-        raise CheckpointError(f"'{path}' is not a state_dict of tensors")
+        raise CheckpointError(f"{quoted(path)} is not a state_dict of tensors")
     return {key.removeprefix("module."): value for key, value in state.items()}
 
 
@@ -92,7 +99,7 @@ def convert_foreign(path: Path, registry: Registry) -> ConvertedGenerator:
             return converted
     known = ", ".join(registry.names("converter")) or "none installed"
     raise CheckpointError(
-        f"no weight converter recognises '{path}' (converters: {known}); "
+        f"no weight converter recognises {quoted(path)} (converters: {known}); "
         "is it a generator checkpoint of a supported implementation?"
     )
 
@@ -108,11 +115,16 @@ def _load_weights(module: nn.Module, state: dict[str, Tensor], path: Path) -> No
         module.load_state_dict(state)
     except RuntimeError as error:
         first = str(error).strip().splitlines()[0]
-        raise CheckpointError(f"weights in '{path}' do not fit their generator: {first}") from None
+        raise CheckpointError(
+            f"weights in {quoted(path)} do not fit their generator: {first}"
+        ) from None
 
 
 class _OverBudget(Exception):
     """Building the skeleton took far more torch calls than the file's tensors can explain."""
+
+
+_CREATORS = frozenset({"empty", "zeros", "ones", "full", "tensor", "rand", "randn", "arange"})
 
 
 class _SkipInitialisation(TorchFunctionMode):
@@ -120,8 +132,8 @@ class _SkipInitialisation(TorchFunctionMode):
 
     On the meta device they would only cost time (torch routes them through its Python
     reference kernels, 1 s on first use), and their values are never read. With a
-    ``budget``, building stops after that many torch calls (a hostile depth of 10^9 layers
-    would otherwise run for ever); i2i's generators take about 10 per tensor.
+    ``budget``, building stops after that many tensors are created (a hostile depth of 10^9
+    layers would otherwise run for ever); a module creates about one per tensor it holds.
     """
 
     def __init__(self, budget: int | None = None) -> None:
@@ -129,12 +141,12 @@ class _SkipInitialisation(TorchFunctionMode):
         self.budget = budget
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: D105
-        if self.budget is not None:
-            self.budget -= 1
-            if self.budget < 0:
-                raise _OverBudget
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
+        if self.budget is not None and name in _CREATORS:
+            self.budget -= 1
+            if self.budget < 0:  # raised where modules create tensors, outside any context
+                raise _OverBudget
         if name.endswith("_") and not name.endswith("__"):
             target = args[0] if args else kwargs.get("tensor")
             if isinstance(target, Tensor) and target.is_meta:
@@ -150,14 +162,17 @@ def _skeleton(
     A recipe that needs far more torch calls than ``tensors`` (the file's count) explains
     is refused: the file cannot hold weights for it.
     """
+    grad = torch.is_grad_enabled()
     try:
-        with _SkipInitialisation(budget=64 * tensors + 1000), torch.device("meta"):
+        with _SkipInitialisation(budget=4 * tensors + 100), torch.device("meta"):
             return _build(registry, node, *channels)
     except _OverBudget:
         raise CheckpointError(
             f"weights in {quoted(path)} do not fit the generator its recipe describes: it "
             f"would be far larger than the {tensors} tensors the file holds"
         ) from None
+    finally:
+        torch.set_grad_enabled(grad)  # in case a plugin's constructor was stopped mid-way
 
 
 def _shapes(tensors: dict[str, Tensor]) -> dict[str, tuple[int, ...]]:
@@ -257,6 +272,7 @@ def load_generator(
             module.to(device), dict(model["generator"]), f"i2i {path.name}", recipe
         )
         loaded.direction = direction
+        _warn_on_other_versions(recipe, registry, path)
         return loaded
     converted = convert_foreign(path, registry)
     channels = (converted.in_channels, converted.out_channels)
@@ -271,6 +287,17 @@ def load_generator(
     loaded = _from_module(module.to(device), converted.node, f"converted {path.name}", recipe)
     loaded.direction = direction or "AtoB"
     return loaded
+
+
+def _warn_on_other_versions(recipe: dict[str, Any], registry: Registry, path: Path) -> None:
+    """Warn when the generator's plugin (or i2i) is not the version that trained it."""
+    saved = recipe.get("provenance")
+    if not isinstance(saved, dict):
+        return
+    now = provenance({"model": {"generator": recipe["model"]["generator"]}}, registry)
+    kept = {"i2i": saved.get("i2i"), "components": (saved.get("components") or {})}
+    for change in differences(kept, now):
+        warnings.warn(f"{path.name} was trained with other versions: {change}", stacklevel=3)
 
 
 def _recorded_model(meta: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -356,9 +383,13 @@ def convert_to_checkpoint(
     outputs.check([target, target.with_suffix(".json")])
     loaded = load_generator(source, registry)
     if loaded.module is None:
-        raise CheckpointError(f"'{source}' is an ONNX model; only weight files can be converted")
+        raise CheckpointError(
+            f"{quoted(source)} is an ONNX model; only weight files can be converted"
+        )
     if target.suffix != ".safetensors":
-        raise CheckpointError(f"'{target}': the converted checkpoint must end in .safetensors")
+        raise CheckpointError(
+            f"{quoted(target)}: the converted checkpoint must end in .safetensors"
+        )
     tensors = {f"generator.{k}": v.contiguous() for k, v in loaded.module.state_dict().items()}
     meta = {"step": 0, "recipe": loaded.recipe, "converted_from": source.name}
     return write_checkpoint(target, tensors, meta, outputs)

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import Tensor, nn
 
-from i2i.errors import CheckpointError
+from i2i.errors import CheckpointError, quoted
 from i2i.inference.load import LoadedGenerator
 from i2i.outputs import OutputFolder
 from i2i.testtime import Mode, generator_mode, replaced_forward
@@ -76,6 +76,7 @@ def export_onnx(
         "in_channels": generator.in_channels,
         "out_channels": generator.out_channels,
         "size_multiple": multiple,
+        "min_size": generator.min_size,
         "node": generator.node,
         "mode": mode,
     }
@@ -114,10 +115,12 @@ def load_onnx(path: Path, device: str = "cpu") -> LoadedGenerator:
     try:
         session = onnxruntime.InferenceSession(str(path), providers=providers)
     except Exception as error:  # onnxruntime raises its own exception types
-        raise CheckpointError(f"onnxruntime cannot load '{path}': {error}") from None
+        raise CheckpointError(f"onnxruntime cannot load {quoted(path)}: {error}") from None
     props = session.get_modelmeta().custom_metadata_map
     if METADATA_KEY not in props:
-        raise CheckpointError(f"'{path}' was not exported by i2i (no '{METADATA_KEY}' metadata)")
+        raise CheckpointError(
+            f"{quoted(path)} was not exported by i2i (no '{METADATA_KEY}' metadata)"
+        )
     info = json.loads(props[METADATA_KEY])
 
     def run(image: Tensor) -> Tensor:
@@ -134,4 +137,5 @@ def load_onnx(path: Path, device: str = "cpu") -> LoadedGenerator:
         info["node"],
         f"onnx {path.name}",
         fixed_mode=info.get("mode", "eval"),  # exports before paper mode existed were eval
+        min_size=info.get("min_size", 0),
     )

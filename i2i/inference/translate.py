@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_signed_unit
 from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
-from i2i.errors import DataError
+from i2i.errors import DataError, quoted
 from i2i.inference.load import LoadedGenerator
 from i2i.outputs import OutputFolder
 
@@ -44,8 +44,9 @@ def _round_up(value: int, multiple: int) -> int:
 def translate_whole(generator: LoadedGenerator, image: Tensor) -> Tensor:
     """Translate a batch in one pass, padded to the generator's size multiple and cropped back."""
     h, w = image.shape[-2:]
-    multiple = generator.size_multiple
-    padded, (top, left) = pad_to(image, _round_up(h, multiple), _round_up(w, multiple))
+    multiple, smallest = generator.size_multiple, generator.min_size
+    height, width = (max(_round_up(side, multiple), smallest) for side in (h, w))
+    padded, (top, left) = pad_to(image, height, width)
     return generator.run(padded)[..., top : top + h, left : left + w]
 
 
@@ -72,6 +73,10 @@ def translate_tiled(
         raise DataError(
             f"--tile {tile} must be a multiple of the generator's size multiple "
             f"{generator.size_multiple}"
+        )
+    if tile < generator.min_size:
+        raise DataError(
+            f"--tile {tile} is below the generator's smallest side {generator.min_size}"
         )
     if not 0 <= overlap < tile:
         raise DataError(f"--tile-overlap {overlap} must be at least 0 and below --tile {tile}")
@@ -104,10 +109,10 @@ def expand_inputs(inputs: list[Path]) -> list[Path]:
             files += list_images(path)
         elif path.is_file():
             if path.suffix.lower() not in IMAGE_EXTENSIONS:
-                raise DataError(f"'{path}' is not an image ({', '.join(IMAGE_EXTENSIONS)})")
+                raise DataError(f"{quoted(path)} is not an image ({', '.join(IMAGE_EXTENSIONS)})")
             files.append(path)
         else:
-            raise DataError(f"input '{path}' does not exist")
+            raise DataError(f"input {quoted(path)} does not exist")
     names: dict[str, Path] = {}
     for path in files:
         if path.name in names:

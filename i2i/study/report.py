@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from i2i.files import write_text_atomic
 from i2i.study.figures import metric_bars, qualitative_figure
 from i2i.study.results import aggregate, results_markdown
 from i2i.study.runner import run_dir_of
@@ -18,8 +19,8 @@ def write_results(
 ) -> dict[str, Any]:
     """Tabulate and draw the finished runs; returns what results.json holds."""
     results = aggregate(plan, runs)
-    (folder / "results.json").write_text(json.dumps(results, indent=2) + "\n")
-    (folder / "results.md").write_text(results_markdown(results))
+    write_text_atomic(folder / "results.json", json.dumps(results, indent=2) + "\n")
+    write_text_atomic(folder / "results.md", results_markdown(results))
     metric_bars(results, folder / "metrics.png")
     first_of = {}
     for variant, _ in runs:

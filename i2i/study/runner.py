@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from i2i.checkpoint import list_checkpoints
-from i2i.errors import I2IError, RecipeError, RunInterrupted
+from i2i.errors import I2IError, RecipeError, RunInterrupted, quoted
 from i2i.files import write_text_atomic
+from i2i.lock import LOCK_NAME, lock_folder
 from i2i.study.schema import Plan, Variant
 
 Echo = Callable[[str], None]
@@ -59,26 +60,27 @@ def claim_folder(out: Path, plan: Plan) -> bool:
     record = plan_record(plan)
     if out.exists() and not out.is_dir():
         raise RecipeError(
-            f"study folder '{out}' is a file; give a folder with -o (nothing was changed)"
+            f"study folder {quoted(out)} is a file; give a folder with -o (nothing was changed)"
         )
     saved = out / "study.json"
     if saved.is_file():
+        lock_folder(out, "study folder")  # one study process per folder
         try:
             previous = json.loads(saved.read_text())
         except ValueError:
             previous = None
         if previous != record:
             raise RecipeError(
-                f"study folder '{out}' holds a study with other variants, overrides or seeds; "
-                "continue it with its own settings, or give a new --out (nothing was changed)"
+                f"study folder {quoted(out)} holds a study with other variants, overrides or "
+                "seeds; continue it with its own settings, or give a new --out (nothing changed)"
             )
         return False
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
         raise RecipeError(
-            f"study folder '{out}' exists and holds other files; give a new --out "
+            f"study folder {quoted(out)} exists and holds other files; give a new --out "
             "(nothing was changed)"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    lock_folder(out, "study folder")
     write_text_atomic(saved, json.dumps(record, indent=2) + "\n")
     return True
 

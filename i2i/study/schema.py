@@ -28,7 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from i2i.config.load import load_recipe
 from i2i.config.schema import Recipe
-from i2i.errors import I2IError, RecipeError, closest
+from i2i.errors import I2IError, RecipeError, closest, quoted
 
 
 @dataclass
@@ -113,17 +113,17 @@ def _study_keys() -> list[str]:
 
 def _read(path: Path, overrides: Sequence[str]) -> Study:
     if not path.is_file():
-        raise RecipeError(f"study '{path}' not found; give the path of a study YAML file")
+        raise RecipeError(f"study {quoted(path)} not found; give the path of a study YAML file")
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         first = str(error).splitlines()[0]
-        raise RecipeError(f"study '{path}' is not valid YAML: {first}") from None
+        raise RecipeError(f"study {quoted(path)} is not valid YAML: {first}") from None
     if not isinstance(data, dict):
-        raise RecipeError(f"study '{path}' must be a mapping of keys (recipe, variants, ...)")
+        raise RecipeError(f"study {quoted(path)} must be a mapping of keys (recipe, variants, ...)")
     config = OmegaConf.structured(Study)
     for source, layer in (
-        (f"study '{path}'", lambda: OmegaConf.create(data)),
+        (f"study {quoted(path)}", lambda: OmegaConf.create(data)),
         *(
             (f"override 'study.{item}'", lambda item=item: OmegaConf.from_dotlist([item]))
             for item in overrides
@@ -143,7 +143,7 @@ def _read(path: Path, overrides: Sequence[str]) -> Study:
         study = OmegaConf.to_object(config)
     except OmegaConfBaseException as error:
         key = getattr(error, "full_key", None) or "?"
-        raise RecipeError(f"study '{path}': '{key}' is required") from None
+        raise RecipeError(f"study {quoted(path)}: '{key}' is required") from None
     assert isinstance(study, Study)
     return study
 
@@ -156,18 +156,20 @@ def load_study(path: str | Path, overrides: Sequence[str] = (), registry=None) -
     recipe_overrides = [o for o in overrides if not o.startswith("study.")]
     study = _read(path, study_overrides)
     if not study.variants:
-        raise RecipeError(f"study '{path}': 'variants' is empty; name at least one variant")
+        raise RecipeError(f"study {quoted(path)}: 'variants' is empty; name at least one variant")
     if study.seeds < 1:
-        raise RecipeError(f"study '{path}': seeds must be at least 1, got {study.seeds}")
+        raise RecipeError(f"study {quoted(path)}: seeds must be at least 1, got {study.seeds}")
     if study.eval.figure_images < 0:
-        raise RecipeError(f"study '{path}': eval.figure_images must be 0 or more")
+        raise RecipeError(f"study {quoted(path)}: eval.figure_images must be 0 or more")
     base = (path.parent / study.recipe).resolve()
     if not base.is_file():
-        raise RecipeError(f"study '{path}': recipe '{study.recipe}' not found (looked at {base})")
+        raise RecipeError(
+            f"study {quoted(path)}: recipe {quoted(study.recipe)} not found (looked at {base})"
+        )
     runs: list[Variant] = []
     slugs: dict[str, str] = {}
     for name, own in study.variants.items():
-        where = f"study '{path}' variant '{name}'"
+        where = f"study {quoted(path)} variant '{name}'"
         overrides_of = [*study.budget, *own, *recipe_overrides]
         try:
             recipe = load_recipe(base, overrides_of)
@@ -180,8 +182,8 @@ def load_study(path: str | Path, overrides: Sequence[str] = (), registry=None) -
         variant = Variant(name, recipe.seed, overrides_of, recipe)
         if variant.slug in slugs:
             raise RecipeError(
-                f"study '{path}': variants '{slugs[variant.slug]}' and '{name}' would share the "
-                f"folder '{variant.slug}'; rename one"
+                f"study {quoted(path)}: variants '{slugs[variant.slug]}' and '{name}' would share "
+                f"the folder '{variant.slug}'; rename one"
             )
         slugs[variant.slug] = name
         runs += [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from i2i.checkpoint import list_checkpoints
-from i2i.errors import RecipeError
+from i2i.errors import RecipeError, quoted
 from i2i.registry import Registry
 from i2i.study.schema import Plan, Variant
 
@@ -15,7 +15,7 @@ def held_out_split(plan: Plan) -> str:
     split = plan.study.eval.split or plan.runs[0].recipe.data.val_split
     if not split:
         raise RecipeError(
-            f"study '{plan.path}': the recipe has no data.val_split; set study.eval.split"
+            f"study {quoted(plan.path)}: the recipe has no data.val_split; set study.eval.split"
         )
     return split
 

@@ -11,7 +11,7 @@ from typing import Any
 from torch import nn
 
 from i2i.config.schema import Recipe
-from i2i.errors import RecipeError
+from i2i.errors import DataError, RecipeError
 from i2i.interfaces import AdversarialLoss, Discriminator, Generator, PairedDataset
 from i2i.methods import Components, TrainingMethod, WeightedLoss
 from i2i.registry import Registry
@@ -51,6 +51,12 @@ def build_generator(
             f"model.generator: '{node['name']}' needs image sides divisible by "
             f"{generator.size_multiple}, but data.crop_size is {crop}; use a multiple of "
             f"{generator.size_multiple} or a shallower generator"
+        )
+    smallest = getattr(generator, "min_size", generator.size_multiple)
+    if crop < smallest:
+        raise RecipeError(
+            f"model.generator: '{node['name']}' takes images of at least {smallest}² but "
+            f"data.crop_size is {crop}; raise data.crop_size"
         )
     return generator
 
@@ -104,6 +110,33 @@ def build_dataset(recipe: Recipe, registry: Registry, split: str) -> PairedDatas
     )
     _require(dataset, PairedDataset, "data.dataset", "__len__ and __getitem__")
     return dataset
+
+
+def check_channels(dataset: PairedDataset, recipe: Recipe, kind: str) -> None:
+    """Refuse data whose channels the model cannot take (grey ↔ RGB is converted).
+
+    Looks at the first pair; a dataset that cannot read it fails later, naming the file.
+    """
+    try:
+        sample = dataset[0] if len(dataset) else None
+    except DataError:
+        return
+    if sample is None:
+        return
+    first, second = (
+        ("A", "B") if kind == "unpaired" or recipe.data.direction == "AtoB" else ("B", "A")
+    )
+    model = recipe.model
+    for side, key, channels in (
+        (first, "in_channels", model.in_channels),
+        (second, "out_channels", model.out_channels),
+    ):
+        have = int(sample[side].shape[0])
+        if have != channels and {have, channels} != {1, 3}:
+            raise RecipeError(
+                f"model.{key}: the dataset's {side} images have {have} channel(s) but "
+                f"model.{key} is {channels}; set model.{key}={have}"
+            )
 
 
 def _require(component: Any, interface: type, where: str, what: str) -> None:

@@ -34,9 +34,10 @@ from i2i.files import write_text_atomic
 from i2i.interfaces import PairedDataset
 from i2i.lock import release_folder
 from i2i.methods import NonFiniteLoss, StepTools, TrainingMethod
+from i2i.provenance import provenance
 from i2i.registry import Registry
 from i2i.train.batches import training_batch
-from i2i.train.build import build_dataset, build_models
+from i2i.train.build import build_dataset, build_models, check_channels
 from i2i.train.distributed import (
     SINGLE,
     Processes,
@@ -123,6 +124,7 @@ def prepare(
     then draws dropout and augmentation from a stream of its own.
     """
     seed_everything(recipe.seed)
+    recipe.provenance = provenance(recipe_to_dict(recipe), registry)
     set_max_pixels(recipe.data.max_pixels)  # before any image is opened (loader workers fork)
     device = join(processes, resolve_device(recipe.train.device))
     local_batch_size(recipe.data.batch_size, processes)
@@ -143,6 +145,7 @@ def prepare(
         train_set, val_set = SkipUnreadable(train_set), SkipUnreadable(val_set)
     if len(train_set) == 0:
         raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
+    check_channels(train_set, recipe, method.data)
     if method.data == "unpaired" and not hasattr(train_set, "sizes"):
         name = recipe.data.dataset.get("name")
         raise RecipeError(

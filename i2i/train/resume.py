@@ -12,6 +12,7 @@ from i2i.checkpoint import list_checkpoints, load_checkpoint
 from i2i.config.load import load_recipe, recipe_to_dict
 from i2i.errors import CheckpointError, RecipeError, quoted
 from i2i.files import write_text_atomic
+from i2i.provenance import differences as provenance_changes
 from i2i.registry import Registry
 from i2i.train.distributed import SINGLE, Processes
 from i2i.train.loop import Run, prepare
@@ -113,6 +114,10 @@ def resume(
             "resume with the checkpoint's model settings"
         )
     run = prepare(recipe, run_dir, registry, processes)
+    if processes.main:
+        trained_with = meta.get("recipe", {}).get("provenance")
+        for change in provenance_changes(trained_with, recipe.provenance):
+            warnings.warn(f"{path.name} was trained with other versions: {change}", stacklevel=1)
     run.state.load_tensors(tensors, meta, processes.rank)
     run.precision.load_state_dict(meta.get("grad_scaler", {}))
     saved = meta.get("processes", 1)

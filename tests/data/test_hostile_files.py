@@ -16,7 +16,7 @@ from i2i.cli import main
 from i2i.data import AlignedDataset, read_rgb
 from i2i.data.images import DEFAULT_MAX_PIXELS, set_max_pixels
 from i2i.errors import DataError
-from tests.helpers import one_line_error
+from tests.helpers import invoke_eval, one_line_error
 
 pytestmark = pytest.mark.fault
 
@@ -61,19 +61,7 @@ def test_a_bomb_in_translate_and_eval_is_one_line(tiny_checkpoint, tmp_path):
         main, ["translate", "-c", str(tiny_checkpoint), "-o", str(tmp_path / "o"), str(bomb)]
     )
     assert "over the limit" in one_line_error(translated)
-    evaluated = runner.invoke(
-        main,
-        [
-            "eval",
-            "-c",
-            str(tiny_checkpoint),
-            "--data",
-            str(tmp_path / "data"),
-            "-o",
-            str(tmp_path / "e"),
-            "--no-progress",
-        ],
-    )
+    evaluated = invoke_eval(tiny_checkpoint, tmp_path / "data", tmp_path / "e")
     assert "over the limit" in one_line_error(evaluated)
 
 

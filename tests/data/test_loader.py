@@ -68,5 +68,7 @@ def test_collate_and_direction():
 
 @pytest.mark.fault
 def test_collate_refuses_mixed_sizes_naming_the_files():
-    with pytest.raises(DataError, match="a, b.*data.batch_size=1"):
+    with pytest.raises(
+        DataError, match=r"differ in channels, size or depth \('a' .*'b' .*data.batch_size=1"
+    ):
         collate_pairs([_sample("a", 4), _sample("b", 6)])

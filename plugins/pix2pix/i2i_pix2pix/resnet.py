@@ -51,6 +51,7 @@ class ResNetGenerator(nn.Module):
     """
 
     size_multiple = 4
+    min_size = 8  # at 4 the bottleneck is 1×1, which instance statistics cannot normalise
 
     def __init__(
         self,
