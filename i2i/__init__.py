@@ -11,9 +11,28 @@ after the hooks in :mod:`i2i.hookspecs`, each returning ``{name: factory}``; dec
 under the ``i2i.plugins`` entry-point group of your package. ``i2i plugins`` lists it.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from i2i.hookspecs import hookimpl
 
+if TYPE_CHECKING:  # `import i2i` stays light: torch loads with the first model
+    from i2i.inference.model import Model
+
 __version__ = "0.1.0"
+
+
+def load(path: str, device: str = "cpu") -> Model:
+    """Load a trained model to translate images from Python (see ``docs/using-models.md``).
+
+    ``path`` is an i2i ``.safetensors`` checkpoint, an official ``*_net_G.pth`` or an
+    exported ``.onnx``; ``model(image)`` takes a PIL image, a NumPy array or a tensor (or a
+    list of them) and returns the same type at the input's size.
+    """
+    from i2i.inference.model import Model
+
+    return Model(path, device)
 
 
 def create(kind: str, node: dict, **shared: object) -> object:
@@ -34,4 +53,4 @@ def list_components(kind: str | None = None, pattern: str = "*") -> list[str]:
     return [f"{c.kind}:{c.name}" for c in registry.components(None, pattern)]
 
 
-__all__ = ["__version__", "create", "hookimpl", "list_components"]
+__all__ = ["__version__", "create", "hookimpl", "list_components", "load"]

@@ -51,6 +51,9 @@ A plugin for i2i (image-to-image translation). Components:
 | discriminator | `{prefix}_discriminator` | `width=16` |
 | loss term | `{prefix}_total_variation` | none |
 
+Its tests train through the pix2pix method, so install i2i with its reference plugin
+(from i2i's repository: `pip install -e . -e plugins/pix2pix`), then:
+
 ```bash
 pip install -e ".[test]"
 pytest                     # the contract checks of i2i.testing, and a two-step training run

@@ -131,37 +131,33 @@ def translate(
       i2i translate -c model.onnx -o out --tile 512 mosaic.png
     """
     from i2i.data.images import set_max_pixels
-    from i2i.inference.load import load_generator
+    from i2i.inference.model import Model
     from i2i.inference.translate import translate_files
-    from i2i.plugins import default_registry
-    from i2i.testtime import generator_mode
 
     set_max_pixels(max_pixels)
-
-    generator = load_generator(checkpoint, default_registry(), device, direction)
-    direction = direction or generator.direction
-    if seed is not None:
-        torch_seed(seed)
-    overlap = tile_overlap if tile_overlap is not None else (tile or 0) // 4
-    arguments = dict(
-        side=("A" if direction == "AtoB" else "B") if aligned else None,
-        tile=tile,
-        overlap=overlap,
-        batch_size=batch_size,
-        device=device,
-        progress=progress,
-        load_size=load_size,
-        overwrite=overwrite,
-    )
-    paths = [Path(p) for p in inputs]
+    model = Model(checkpoint, device)
+    direction = direction or model.direction
+    generator = model.generator(direction)
     if generator.module is None:
         _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
         if seed is not None and generator.fixed_mode == "paper":
             click.echo("i2i: note: --seed does not reach onnxruntime's dropout", err=True)
-        written = translate_files(generator, paths, Path(out), **arguments)
-    else:
-        with generator_mode(generator.module, _mode(eval_mode)):
-            written = translate_files(generator, paths, Path(out), **arguments)
+    if seed is not None:
+        torch_seed(seed)
+    written = translate_files(
+        model,
+        [Path(p) for p in inputs],
+        Path(out),
+        direction=direction,
+        mode=_mode(eval_mode),
+        side=("A" if direction == "AtoB" else "B") if aligned else None,
+        tile=tile,
+        overlap=tile_overlap,
+        batch_size=batch_size,
+        progress=progress,
+        load_size=load_size,
+        overwrite=overwrite,
+    )
     click.echo(f"i2i: wrote {len(written)} image(s) to {out}", err=True)
 
 

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 import torch.nn.functional as F
@@ -14,11 +14,15 @@ from PIL import Image
 from torch import Tensor
 from tqdm import tqdm
 
-from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_signed_unit
+from i2i.data.augment import to_rgb_array, to_signed_unit
 from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
 from i2i.errors import DataError, quoted
 from i2i.inference.load import LoadedGenerator
 from i2i.outputs import OutputFolder
+from i2i.testtime import Mode
+
+if TYPE_CHECKING:
+    from i2i.inference.model import Model
 
 T = TypeVar("T")
 
@@ -175,15 +179,16 @@ def image_writer(image: Tensor, suffix: str) -> Callable[[str], None]:
 
 
 def translate_files(
-    generator: LoadedGenerator,
+    model: Model,
     inputs: list[Path],
     out_dir: Path,
     *,
+    direction: str | None = None,
+    mode: Mode = "paper",
     side: str | None = None,
     tile: int | None = None,
-    overlap: int = 64,
+    overlap: int | None = None,
     batch_size: int = 1,
-    device: str = "cpu",
     progress: bool = True,
     load_size: int | None = None,
     overwrite: bool = False,
@@ -196,21 +201,14 @@ def translate_files(
     (:mod:`i2i.outputs`); all of that is checked before anything is translated.
     """
     files = expand_inputs(inputs)
-    outputs = OutputFolder(
-        out_dir, "translate", generator.source, overwrite=overwrite, inputs=files
-    )
+    outputs = OutputFolder(out_dir, "translate", model.path, overwrite=overwrite, inputs=files)
     outputs.check([out_dir / path.name for path in files], files)
     written: list[Path] = []
+    options = dict(direction=direction, mode=mode, tile=tile, overlap=overlap, load_size=load_size)
     with tqdm(total=len(files), unit="img", disable=not progress, desc="translate") as bar:
         # (closed by the with even on an error, so the error starts a line of its own)
         for paths, pixels in _prefetched(_batches(files, side, 1 if tile else batch_size)):
-            image = match_channels(to_signed_unit(pixels.to(device)), generator.in_channels)
-            if load_size is not None:
-                image = resize_square(image, load_size)
-            if tile:
-                result = translate_tiled(generator, image, tile, overlap, batch_size)
-            else:
-                result = translate_whole(generator, image)
+            result = model.translate_batch(to_signed_unit(pixels), tile_batch=batch_size, **options)
             for path, output in zip(paths, result):
                 target = out_dir / path.name
                 written.append(outputs.write(target, image_writer(output, path.suffix), path))

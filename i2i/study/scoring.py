@@ -63,6 +63,7 @@ def eval_command(plan: Plan, variant: Variant, run_dir: Path, palette: Path | No
         "--seed",
         str(settings.seed),
         "--no-progress",
+        "--overwrite",  # the eval folder of a study's run is the study's own, re-scored at will
     ]
     if settings.mode == "eval":
         arguments.append("--eval")

@@ -1,0 +1,203 @@
+"""Using a trained model from Python: ``model = i2i.load(path)``, then ``model(image)``.
+
+:class:`Model` takes PIL images, NumPy arrays and tensors (or lists of them) and gives
+back the same type at the input's size. ``i2i translate`` runs through the same
+:meth:`Model.translate_batch`, so the command line and Python give the same pixels.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+from torch import Tensor
+
+from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_signed_unit
+from i2i.errors import CheckpointError, DataError
+from i2i.inference.load import LoadedGenerator, load_generator
+from i2i.inference.translate import translate_tiled, translate_whole
+from i2i.registry import Registry
+from i2i.testtime import Mode, generator_mode
+
+DIRECTIONS = ("AtoB", "BtoA")
+
+
+class Model:
+    """A trained generator (or a two-direction pair) ready to translate images.
+
+    Args:
+        path: an i2i ``.safetensors`` checkpoint, an official ``*_net_G.pth`` or an
+            exported ``.onnx``.
+        device: where it runs (``cpu``, ``cuda``, ``cuda:1``).
+        registry: the components to build it from (default: the installed plugins).
+
+    Attributes:
+        direction: the direction it translates by default (the one it was trained for).
+        directions: the directions it has a network for: both for a two-direction
+            checkpoint (CycleGAN's G_A and G_B), else the one it was trained for (its single
+            network then translates whatever it is given, whichever direction is asked).
+    """
+
+    def __init__(self, path: str | Path, device: str = "cpu", registry: Registry | None = None):
+        from i2i.plugins import default_registry
+
+        self.path, self.device = Path(path), device
+        self.registry = registry if registry is not None else default_registry()
+        first = load_generator(self.path, self.registry, device)
+        self.direction = first.direction
+        self._generators = {first.direction: first}
+        self.directions = DIRECTIONS if self._two_way() else (first.direction,)
+
+    def _two_way(self) -> bool:
+        """True for a checkpoint with a network per direction (CycleGAN's G_A and G_B)."""
+        if self.path.suffix != ".safetensors":
+            return False
+        from i2i.checkpoint import load_checkpoint
+
+        _, meta = load_checkpoint(self.path, prefix="\0")
+        roles = {entry.get("role") for entry in (meta.get("translators") or {}).values()}
+        return len(roles) > 1
+
+    def generator(self, direction: str | None = None) -> LoadedGenerator:
+        """The network translating ``direction`` (default: :attr:`direction`)."""
+        direction = direction or self.direction
+        if direction not in DIRECTIONS:
+            raise DataError(f"direction must be AtoB or BtoA, got {direction!r}")
+        if len(self.directions) == 1:  # one network: it translates whatever it is given
+            return self._generators[self.direction]
+        if direction not in self._generators:
+            self._generators[direction] = load_generator(
+                self.path, self.registry, self.device, direction
+            )
+        return self._generators[direction]
+
+    @contextlib.contextmanager
+    def _mode(self, generator: LoadedGenerator, mode: Mode) -> Iterator[None]:
+        if generator.module is None:
+            if generator.fixed_mode not in (None, mode):
+                raise CheckpointError(
+                    f"{self.path.name} was exported in {generator.fixed_mode} mode and cannot "
+                    f"run in {mode} mode"
+                )
+            yield
+            return
+        with generator_mode(generator.module, mode):
+            yield
+
+    def translate_batch(
+        self,
+        batch: Tensor,
+        *,
+        direction: str | None = None,
+        mode: Mode = "paper",
+        tile: int | None = None,
+        overlap: int | None = None,
+        tile_batch: int = 1,
+        load_size: int | None = None,
+    ) -> Tensor:
+        """Translate ``(N, C, H, W)`` floats in [-1, 1]; the tensor path every input takes.
+
+        Channels are converted to the network's (grey ↔ RGB); ``load_size`` resizes to a
+        square first (as the official test.py does); ``tile`` translates in overlapping
+        tiles (``overlap`` pixels, default a quarter), one image at a time.
+        """
+        generator = self.generator(direction)
+        image = match_channels(batch.to(self.device), generator.in_channels)
+        if load_size is not None:
+            image = resize_square(image, load_size)
+        with self._mode(generator, mode):
+            if not tile:
+                return translate_whole(generator, image)
+            overlap = tile // 4 if overlap is None else overlap
+            return torch.cat(
+                [translate_tiled(generator, one[None], tile, overlap, tile_batch) for one in image]
+            )
+
+    def __call__(
+        self,
+        image: Any,
+        *,
+        direction: str | None = None,
+        mode: Mode = "paper",
+        tile: int | None = None,
+        overlap: int | None = None,
+        seed: int | None = None,
+    ) -> Any:
+        """Translate a PIL image, a NumPy array or a tensor (or a list of them).
+
+        Each result has the input's type and size: a PIL RGB image for a PIL image; an
+        ``(H, W, C)`` array of the input's dtype (uint8, uint16, or float in [0, 1]) for an
+        array; a float tensor in [-1, 1] shaped like the input (``(C, H, W)`` or
+        ``(N, C, H, W)``) for a tensor. ``mode`` is ``"paper"`` (the paper's test time:
+        dropout on, each image's own statistics) or ``"eval"``; ``seed`` fixes the paper
+        mode's dropout.
+        """
+        if seed is not None:
+            torch.manual_seed(seed)
+        options = dict(direction=direction, mode=mode, tile=tile, overlap=overlap)
+        if isinstance(image, (list, tuple)):
+            return [self(one, **options) for one in image]
+        if isinstance(image, Image.Image):
+            pixels = image_to_tensor(image)
+            return Image.fromarray(to_rgb_array(self.translate_batch(pixels[None], **options)[0]))
+        if isinstance(image, np.ndarray):
+            tensor, restore = _from_array(image)
+            return restore(self.translate_batch(tensor[None], **options)[0])
+        if torch.is_tensor(image):
+            if image.dim() == 3:
+                return self.translate_batch(image[None].float(), **options)[0].to(image.device)
+            if image.dim() == 4:
+                return self.translate_batch(image.float(), **options).to(image.device)
+            raise DataError(
+                f"a tensor image must be (C, H, W) or (N, C, H, W), got {image.dim()}-D"
+            )
+        raise DataError(
+            f"cannot translate a {type(image).__name__}; give a PIL image, a NumPy array, a "
+            "tensor, or a list of them"
+        )
+
+
+def image_to_tensor(image: Image.Image) -> Tensor:
+    """A PIL image as the ``(3, H, W)`` [-1, 1] tensor i2i's decoder would make of its file."""
+    from i2i.data.images import _to_rgb
+
+    upright = ImageOps.exif_transpose(image)
+    pixels = torch.from_numpy(np.array(_to_rgb(upright), dtype=np.uint8)).permute(2, 0, 1)
+    return to_signed_unit(pixels)
+
+
+def _from_array(array: np.ndarray) -> tuple[Tensor, Any]:
+    """An ``(H, W)`` or ``(H, W, C)`` array as a [-1, 1] tensor, and the way back to its type."""
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim != 3:
+        raise DataError(f"an array image must be (H, W) or (H, W, C), got shape {array.shape}")
+    dtype = array.dtype
+    if dtype == np.uint8:
+        scale = 255.0
+    elif dtype == np.uint16:
+        scale = 65535.0
+    elif np.issubdtype(dtype, np.floating):
+        scale = 1.0
+    else:
+        raise DataError(f"array images must be uint8, uint16 or float in [0, 1], not {dtype}")
+    values = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).permute(2, 0, 1)
+    tensor = values / scale * 2 - 1
+
+    def restore(output: Tensor) -> np.ndarray:
+        unit = ((output.detach().float().clamp(-1, 1) + 1) / 2).permute(1, 2, 0).cpu().numpy()
+        if scale == 1.0:
+            return unit.astype(dtype)
+        return np.round(unit * scale).astype(dtype)
+
+    return tensor, restore
+
+
+def load(path: str | Path, device: str = "cpu") -> Model:
+    """Load a trained model: ``i2i.load("model.safetensors")(Image.open("photo.jpg"))``."""
+    return Model(path, device)
