@@ -68,6 +68,6 @@ def tiny_checkpoint(tmp_path):
     tensors = {f"generator.{k}": v.contiguous() for k, v in generator.state_dict().items()}
     recipe = {
         "model": {"generator": node, "in_channels": 3, "out_channels": 3},
-        "data": {"direction": "AtoB", "crop_size": 64},
+        "data": {"direction": "AtoB", "crop_size": 64, "dataset": {"name": "aligned"}},
     }
     return write_checkpoint(tmp_path / "tiny.safetensors", tensors, {"step": 1, "recipe": recipe})

@@ -130,6 +130,15 @@ def _train(start: Callable[[Processes], Run], device: str | None = None) -> None
             distributed.join(processes, resolve_device(device))
         prepared = start(processes)
         state = prepared.state
+        if 0 < prepared.total_steps <= state.step:
+            if processes.main:
+                click.echo(
+                    f"i2i: the run in {prepared.run_dir} is finished (step {state.step} of "
+                    f"{prepared.total_steps}); nothing was changed. To train longer: i2i resume "
+                    f"{prepared.run_dir} train.max_steps=N",
+                    err=True,
+                )
+            return
         what = f"resuming at step {state.step} of" if state.step else "training"
         where = f"{prepared.device}"
         if processes.distributed:

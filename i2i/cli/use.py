@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from i2i.cli.base import DEVICE, POSITIVE, main, reports_errors
-from i2i.errors import CheckpointError, quoted
+from i2i.errors import CheckpointError, DataError, quoted
 
 max_pixels_option = click.option(
     "--max-pixels",
@@ -32,8 +33,9 @@ def _mode(eval_mode: bool) -> str:
     "--checkpoint",
     "-c",
     required=True,
-    type=click.Path(dir_okay=False),
-    help="i2i .safetensors, official *_net_G.pth, or exported .onnx.",
+    type=click.Path(),
+    help="i2i .safetensors, official *_net_G.pth, exported .onnx, or a run directory (its "
+    "best checkpoint where one is tracked, else its latest).",
 )
 @click.option(
     "--out",
@@ -136,6 +138,7 @@ def translate(
 
     set_max_pixels(max_pixels)
     model = Model(checkpoint, device)
+    direction_given = direction is not None
     direction = direction or model.direction
     generator = model.generator(direction)
     if generator.module is None:
@@ -144,6 +147,7 @@ def translate(
             click.echo("i2i: note: --seed does not reach onnxruntime's dropout", err=True)
     if seed is not None:
         torch_seed(seed)
+    _warn_about_halves(model, [Path(p) for p in inputs], aligned, direction_given)
     written = translate_files(
         model,
         [Path(p) for p in inputs],
@@ -161,6 +165,29 @@ def translate(
     click.echo(f"i2i: wrote {len(written)} image(s) to {out}", err=True)
 
 
+def _warn_about_halves(model: Any, inputs: list[Path], aligned: bool, direction: bool) -> None:
+    """Say so where inputs look like A|B pairs but are translated whole."""
+    from i2i.inference.translate import expand_inputs, looks_aligned
+
+    if aligned:
+        return
+    trained_on = model.generator().recipe.get("data", {}).get("dataset", {}).get("name")
+    pair = looks_aligned(expand_inputs(inputs)) if trained_on == "aligned" else None
+    if pair is not None:
+        click.echo(
+            f"i2i: warning: {quoted(pair)} is twice as wide as high, like the A|B pairs this "
+            "model was trained on, and is translated whole; pass --aligned to translate one "
+            "half",
+            err=True,
+        )
+    if direction and len(model.directions) == 1:
+        click.echo(
+            "i2i: warning: --direction picks the half of --aligned inputs; without --aligned, "
+            "this one-network model translates each input whole",
+            err=True,
+        )
+
+
 def _check_fixed_mode(fixed: str | None, asked: str, checkpoint: str) -> None:
     """An exported graph runs in the mode it was exported in; asking for the other one fails."""
     if fixed is None or fixed == asked:
@@ -171,6 +198,18 @@ def _check_fixed_mode(fixed: str | None, asked: str, checkpoint: str) -> None:
         f"{quoted(checkpoint)} was exported in {fixed} mode and cannot run in {asked} mode; "
         f"run it {flag}, or export it again with {how}"
     )
+
+
+def _check_data_root(root: Path, split: str, given: bool) -> None:
+    """A split folder given where the dataset root belongs gets its parent suggested."""
+    where = "--data" if given else "the checkpoint's data.root"
+    if (root / split).exists() or not root.is_dir():
+        return
+    if root.name == split or (root.parent / split).is_dir():
+        raise DataError(
+            f"{where} {quoted(root)} holds no '{split}' folder: it looks like a split folder "
+            f"itself; give the dataset root, --data {quoted(root.parent)}"
+        )
 
 
 def torch_seed(seed: int) -> None:
@@ -200,7 +239,13 @@ def convert(source: str, target: str, overwrite: bool) -> None:
 
 
 @main.command("eval")
-@click.option("--checkpoint", "-c", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--checkpoint",
+    "-c",
+    required=True,
+    type=click.Path(),
+    help="A checkpoint file, or a run directory (its best checkpoint, else its latest).",
+)
 @click.option(
     "--data",
     "data_root",
@@ -296,12 +341,13 @@ def evaluate_command(
     from i2i.evaluation.palette import Palette, palette_of_split
     from i2i.evaluation.report import REPORT_FILES, text_writer
     from i2i.evaluation.run import evaluate
-    from i2i.inference.load import load_generator
+    from i2i.inference.load import load_generator, resolve_checkpoint
     from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
     from i2i.provenance import provenance
 
     set_max_pixels(max_pixels)
+    checkpoint = str(resolve_checkpoint(Path(checkpoint)))
     registry = default_registry()
     read = [Path(p) for p in (checkpoint, palette_file, fid_features) if p]
     outputs = OutputFolder(Path(out), "eval", Path(checkpoint), overwrite=overwrite, inputs=read)
@@ -313,11 +359,14 @@ def evaluate_command(
     direction = direction or generator.direction
     size = size or data.get("crop_size", 256)
     node = {"name": dataset_name} if dataset_name else data.get("dataset", {"name": "aligned"})
+    data_root_given = data_root is not None
     data_root = data_root or data.get("root")
     if data_root is None and node.get("name") == "aligned":
         raise CheckpointError(
             f"{quoted(checkpoint)} records no data.root; give the dataset with --data DIR"
         )
+    if data_root is not None:
+        _check_data_root(Path(data_root), split, given=data_root_given)
     dataset = registry.build("dataset", node, "--dataset", root=data_root, split=split)
     palette = None
     if palette_file:
@@ -361,7 +410,13 @@ def evaluate_command(
 
 
 @main.command()
-@click.option("--checkpoint", "-c", required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--checkpoint",
+    "-c",
+    required=True,
+    type=click.Path(),
+    help="A checkpoint file, or a run directory (its best checkpoint, else its latest).",
+)
 @click.option(
     "--eval",
     "eval_mode",
@@ -391,16 +446,16 @@ def export(
       i2i export -c runs/quickstart/checkpoints/step_00000300.safetensors quickstart.onnx
       i2i export -c maps.safetensors --eval maps_eval.onnx
     """
-    from i2i.inference.load import load_generator
+    from i2i.inference.load import load_generator, resolve_checkpoint
     from i2i.inference.onnx import export_onnx
     from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
 
-    source = Path(checkpoint)
+    source = resolve_checkpoint(Path(checkpoint))
     outputs = OutputFolder(
         Path(target).parent, "export", source, overwrite=overwrite, inputs=[source]
     )
     outputs.check([Path(target)])  # before the minute an export takes
-    generator = load_generator(checkpoint, default_registry(), direction=direction)
+    generator = load_generator(source, default_registry(), direction=direction)
     written = export_onnx(generator, Path(target), mode=_mode(eval_mode), outputs=outputs)
     click.echo(f"i2i: wrote {written}", err=True)

@@ -23,7 +23,8 @@ def pair_metrics(output: Tensor, target: Tensor) -> dict[str, Tensor]:
     - ``l1``: mean absolute error in [-1, 1] units (what the paper's λ·L1 term sees);
     - ``psnr``: dB on [0, 1] images; ``ssim``: mean SSIM with an 11×11 Gaussian window;
     - ``sharpness``: high-frequency energy of the output over that of the target (1 = as
-      detailed as the target, below 1 = blurrier: the L1-only blur the GAN term fights).
+      much fine-scale variation as the target; below 1 blurrier; above 1 noise, checkerboard
+      or ringing the target lacks, as early outputs have; meaningful near 1 only).
     """
     out, ref = _unit(output), _unit(target)
     mse = (out - ref).pow(2).flatten(1).mean(1)

@@ -70,6 +70,38 @@ def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> Lo
     )
 
 
+def resolve_checkpoint(path: Path) -> Path:
+    """The file a ``-c`` argument means: a run directory gives its best checkpoint (where
+    ``checkpoint.best`` tracks one), else its latest; anything unusable fails in one line."""
+    from i2i.checkpoint import list_checkpoints
+
+    if path.is_dir():
+        folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        best = folder / "best.safetensors"
+        if best.is_file():
+            return best
+        found = list_checkpoints(folder)
+        if not found:
+            raise CheckpointError(
+                f"{quoted(path)} is a folder without checkpoints; give a run directory that "
+                "has some, or a checkpoint file"
+            )
+        return found[-1]
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {quoted(path)} not found")
+    if path.suffix == ".json" and path.with_suffix(".safetensors").is_file():
+        raise CheckpointError(
+            f"{quoted(path)} is the metadata sidecar of a checkpoint; pass the weights, "
+            f"{quoted(path.with_suffix('.safetensors'))}"
+        )
+    if path.suffix not in (".safetensors", ".onnx", ".pth", ".pt", ".bin", ".ckpt"):
+        raise CheckpointError(
+            f"{quoted(path)} is not a checkpoint (.safetensors, .pth or .onnx); give the file "
+            "i2i run, i2i convert or i2i export wrote, or a run directory"
+        )
+    return path
+
+
 def read_foreign_state(path: Path) -> dict[str, Tensor]:
     """A plain state_dict from a ``.pth``/``.pt``/``.bin`` file, never unpickling objects."""
     try:
@@ -240,9 +272,7 @@ def load_generator(
     ``direction`` picks the network of a two-direction checkpoint (CycleGAN's G_A for AtoB,
     G_B for BtoA); by default, the direction the checkpoint was trained for.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {quoted(path)} not found")
+    path = resolve_checkpoint(Path(path))
     if path.suffix == ".onnx":
         from i2i.inference.onnx import load_onnx
 

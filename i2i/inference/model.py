@@ -44,9 +44,10 @@ class Model:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu", registry: Registry | None = None):
+        from i2i.inference.load import resolve_checkpoint
         from i2i.plugins import default_registry
 
-        self.path, self.device = Path(path), device
+        self.path, self.device = resolve_checkpoint(Path(path)), device
         self.registry = registry if registry is not None else default_registry()
         first = load_generator(self.path, self.registry, device)
         self.direction = first.direction

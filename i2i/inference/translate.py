@@ -128,6 +128,19 @@ def expand_inputs(inputs: list[Path]) -> list[Path]:
     return files
 
 
+def looks_aligned(files: list[Path], sample: int = 5) -> Path | None:
+    """The first of (up to ``sample``) files whose width is twice its height, as A|B pairs are."""
+    for path in files[:sample]:
+        try:
+            with Image.open(path) as image:
+                width, height = image.size
+        except (OSError, ValueError):
+            continue
+        if width == 2 * height:
+            return path
+    return None
+
+
 def _read(path: Path, side: str | None) -> Tensor:
     image = read_rgb(path)
     if side is None:

@@ -8,6 +8,7 @@ import re
 
 import kornia
 import numpy as np
+import pytest
 import torch
 from click.testing import CliRunner
 from PIL import Image
@@ -63,3 +64,14 @@ def test_eval_writes_csv_json_and_a_gallery(tiny_checkpoint, tmp_path):
     sources = re.findall(r"src='([^']+)'", page)
     assert len(sources) == 9 and all((out / src).is_file() for src in sources)
     assert Image.open(out / sources[1]).size == (64, 64)
+
+
+@pytest.mark.fault
+def test_a_split_folder_given_as_the_data_root_gets_its_parent_suggested(tiny_checkpoint, tmp_path):
+    from tests.helpers import invoke_eval, one_line_error
+
+    (tmp_path / "maps" / "val").mkdir(parents=True)
+    Image.new("RGB", (128, 64)).save(tmp_path / "maps" / "val" / "1.png")
+    line = one_line_error(invoke_eval(tiny_checkpoint, tmp_path / "maps" / "val", tmp_path / "e"))
+    assert "--data" in line and "looks like a split folder itself" in line
+    assert f"--data '{tmp_path / 'maps'}'" in line and "download" not in line

@@ -166,3 +166,33 @@ def test_prefetching_keeps_order_and_raises_reading_errors():
     assert next(stream) == 1
     with pytest.raises(DataError, match="bad.jpg"):
         next(stream)
+
+
+def test_a_run_directory_or_a_sidecar_as_checkpoint(tiny_recipe, tmp_path):
+    from pathlib import Path
+
+    from i2i.plugins import default_registry
+    from i2i.train.loop import fit, prepare
+    from tests.helpers import one_line_error
+
+    recipe = tiny_recipe("train.max_steps=2", "checkpoint.every=1", "checkpoint.keep=2")
+    fit(prepare(recipe, Path(recipe.run.dir), default_registry()))
+    _save(tmp_path / "x.png", np.zeros((32, 32, 3), np.uint8))
+    result = _translate(recipe.run.dir, tmp_path / "out", "--eval", str(tmp_path / "x.png"))
+    assert result.exit_code == 0, result.output  # the run's latest checkpoint
+    sidecar = Path(recipe.run.dir) / "checkpoints" / "step_00000002.json"
+    line = one_line_error(_translate(sidecar, tmp_path / "o", str(tmp_path / "x.png")))
+    assert "is the metadata sidecar of a checkpoint; pass the weights" in line
+    assert "step_00000002.safetensors" in line
+    line = one_line_error(_translate(tmp_path, tmp_path / "o", str(tmp_path / "x.png")))
+    assert "is a folder without checkpoints" in line
+
+
+def test_aligned_looking_inputs_and_a_lone_direction_are_warned_about(tiny_checkpoint, tmp_path):
+    _save(tmp_path / "pair.png", np.zeros((64, 128, 3), np.uint8))
+    result = _translate(
+        tiny_checkpoint, tmp_path / "o", "--direction", "BtoA", str(tmp_path / "pair.png")
+    )
+    assert result.exit_code == 0, result.output
+    assert "twice as wide as high, like the A|B pairs this model was trained on" in result.stderr
+    assert "--direction picks the half of --aligned inputs" in result.stderr

@@ -273,3 +273,24 @@ def test_the_first_metrics_line_after_a_resume_has_the_uninterrupted_means(tiny_
     expected, got = _steps(whole)[6], _steps(killed)[6]
     losses = [k for k in expected if k.startswith("loss/")]
     assert losses and all(got[k] == expected[k] for k in losses)
+
+
+def test_resuming_a_finished_run_changes_nothing(tmp_path):
+    from click.testing import CliRunner
+
+    from i2i.cli import main
+
+    run_dir = tmp_path / "done"
+    command = ["run", str(QUICKSTART), *TINY_OVERRIDES, f"run.dir={run_dir}", "train.max_steps=2"]
+    assert CliRunner().invoke(main, command).exit_code == 0
+    before = {
+        p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file() and p.name != ".i2i.lock"
+    }
+    for again in (["resume", str(run_dir)], [*command, "--resume"]):
+        result = CliRunner().invoke(main, again)
+        assert (
+            result.exit_code == 0
+            and "is finished (step 2 of 2); nothing was changed" in result.stderr
+        )
+    after = {p: p.read_bytes() for p in run_dir.rglob("*") if p.is_file() and p.name != ".i2i.lock"}
+    assert after == before
