@@ -80,6 +80,9 @@ class TrainingMethod:
         """The role of the network that translates in ``direction`` ('AtoB' or 'BtoA')."""
         return "generator"
 
+    preview_labels: tuple[str, ...] = ("output",)
+    """Column labels of :meth:`preview`'s images in sample grids."""
+
     def preview(self, input: Tensor, direction: str) -> list[Tensor]:
         """What sample grids show after the input (the translation first): by default the
         translation alone. Runs under no_grad in the test-time mode."""

@@ -1,60 +1,38 @@
-"""``losses.png``: the loss curves of a run, one small panel per series, drawn with PIL."""
+"""``losses.png``: the loss curves of a run, one small panel per series, with matplotlib."""
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+import matplotlib
 
-from i2i.files import write_atomic
+matplotlib.use("Agg")  # files only: no display is needed or opened
 
-PANEL_W, PANEL_H, MARGIN = 360, 200, 36
-INK, GRID, LINE = (30, 30, 30), (225, 225, 225), (31, 119, 180)
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+from i2i.files import write_bytes_atomic  # noqa: E402
+
+PANEL_INCHES = (3.6, 2.4)
+DPI = 100
 
 
 def read_series(metrics: Path) -> dict[str, list[tuple[int, float]]]:
     """``{name: [(step, value), ...]}`` for every ``loss/*`` and ``val/*`` key of a metrics file."""
     series: dict[str, list[tuple[int, float]]] = {}
     for line in metrics.read_text().splitlines():
-        record = json.loads(line)
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by a crash
         for key, value in record.items():
             numeric = isinstance(value, (int, float)) and math.isfinite(value)
             if key.startswith(("loss/", "val/")) and numeric:
                 series.setdefault(key, []).append((record["step"], float(value)))
     return series
-
-
-def _panel(name: str, points: list[tuple[int, float]]) -> Image.Image:
-    panel = Image.new("RGB", (PANEL_W, PANEL_H), "white")
-    draw = ImageDraw.Draw(panel)
-    left, top, right, bottom = MARGIN + 14, 22, PANEL_W - 10, PANEL_H - MARGIN + 8
-    steps, values = [p[0] for p in points], [p[1] for p in points]
-    low, high = min(values), max(values)
-    high = high if high > low else low + 1.0
-    first, last = min(steps), max(steps)
-    last = last if last > first else first + 1
-
-    def to_xy(step: int, value: float) -> tuple[float, float]:
-        x = left + (right - left) * (step - first) / (last - first)
-        y = bottom - (bottom - top) * (value - low) / (high - low)
-        return x, y
-
-    for fraction in (0.0, 0.5, 1.0):
-        y = bottom - (bottom - top) * fraction
-        draw.line([(left, y), (right, y)], fill=GRID)
-        draw.text((4, y - 6), f"{low + (high - low) * fraction:.3g}", fill=INK)
-    draw.rectangle([left, top, right, bottom], outline=INK)
-    if len(points) > 1:
-        draw.line([to_xy(s, v) for s, v in points], fill=LINE, width=2)
-    else:
-        x, y = to_xy(*points[0])
-        draw.ellipse([x - 3, y - 3, x + 3, y + 3], fill=LINE)
-    draw.text((left, 4), name, fill=INK)
-    draw.text((left, bottom + 6), f"step {first}", fill=INK)
-    draw.text((right - 70, bottom + 6), f"step {max(steps)}", fill=INK)
-    return panel
 
 
 def plot_losses(metrics: Path, output: Path, columns: int = 3) -> Path | None:
@@ -64,10 +42,19 @@ def plot_losses(metrics: Path, output: Path, columns: int = 3) -> Path | None:
         return None
     names = sorted(series, key=lambda n: (n.startswith("val/"), n))
     rows = math.ceil(len(names) / columns)
-    canvas = Image.new("RGB", (PANEL_W * min(columns, len(names)), PANEL_H * rows), "white")
+    width = min(columns, len(names))
+    figure = Figure(figsize=(PANEL_INCHES[0] * width, PANEL_INCHES[1] * rows), dpi=DPI)
     for index, name in enumerate(names):
-        canvas.paste(
-            _panel(name, series[name]), (PANEL_W * (index % columns), PANEL_H * (index // columns))
-        )
-    write_atomic(output, lambda name: canvas.save(name, format="PNG"))  # rewritten each time
+        axis = figure.add_subplot(rows, width, index + 1)
+        steps, values = zip(*series[name])
+        axis.plot(steps, values, marker="o" if len(steps) == 1 else None, linewidth=1.2)
+        axis.set_title(name, fontsize=9)
+        axis.set_xlabel("step", fontsize=8)
+        axis.tick_params(labelsize=7)
+        axis.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    write_bytes_atomic(output, buffer.getvalue())  # rewritten at every sample
     return output

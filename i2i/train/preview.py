@@ -54,5 +54,5 @@ class Preview:
                 (x, *(c[0] for c in columns), y)
                 for x, columns, y in zip(self.input, shown, self.target)
             ]
-            save_grid(grid_path, rows)
+            save_grid(grid_path, rows, ("input", *method.preview_labels, "target"))
         return (output - self.target).abs().mean().item()

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 from torch import Tensor
 
 from i2i.data.augment import to_rgb_array
@@ -129,9 +129,26 @@ class WindowMeter:
         self.restart_clock()
 
 
-def save_grid(path: Path, rows: list[tuple[Tensor, Tensor, Tensor]]) -> None:
-    """Save ``input | output | target`` rows (float ``[-1, 1]``, ``(C, H, W)``) as one PNG."""
+def save_grid(
+    path: Path,
+    rows: list[tuple[Tensor, ...]],
+    labels: tuple[str, ...] = ("input", "output", "target"),
+) -> None:
+    """Save rows of images (float ``[-1, 1]``, ``(C, H, W)``) as one PNG, each column
+    labelled at the top (``input | output | target``)."""
     grid = np.concatenate(
         [np.concatenate([to_rgb_array(image) for image in images], axis=1) for images in rows]
     )
-    write_atomic(path, lambda name: Image.fromarray(grid).save(name, format="PNG"))
+    width = rows[0][0].shape[-1] if rows else 0
+    header = Image.new("RGB", (grid.shape[1], LABEL_HEIGHT), "white")
+    draw = ImageDraw.Draw(header)
+    for column, label in enumerate(labels):
+        draw.text((column * width + 4, 3), label, fill=(20, 20, 20))
+    canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + LABEL_HEIGHT), "white")
+    canvas.paste(header, (0, 0))
+    canvas.paste(Image.fromarray(grid), (0, LABEL_HEIGHT))
+    write_atomic(path, lambda name: canvas.save(name, format="PNG"))
+
+
+LABEL_HEIGHT = 16
+"""Pixels of the label strip above a sample grid's columns."""

@@ -82,6 +82,8 @@ class CycleGANMethod(TrainingMethod):
         """G_A translates A → B, G_B translates B → A."""
         return "generator_a" if direction == "AtoB" else "generator_b"
 
+    preview_labels = ("output", "reconstruction")
+
     def preview(self, input: Tensor, direction: str) -> list[Tensor]:
         """The translation and its reconstruction: A → B → A (or B → A → B)."""
         forward = self.networks[self.translator(direction)]
