@@ -36,6 +36,8 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "translators": (dict,),
     "grad_scaler": (dict,),
     "converted_from": (str,),
+    "best": (dict,),
+    "optimizer_state": (bool,),
 }
 """The type of every header key i2i reads; a checkpoint with another type is refused."""
 
@@ -69,14 +71,35 @@ def write_checkpoint(
 
 
 def save_checkpoint(
-    folder: Path, tensors: dict[str, Tensor], meta: dict[str, Any], keep: int
+    folder: Path,
+    tensors: dict[str, Tensor],
+    meta: dict[str, Any],
+    keep: int,
+    latest_only: tuple[str, ...] = (),
 ) -> Path:
-    """Write the checkpoint of ``meta["step"]`` and delete all but the newest ``keep``."""
+    """Write the checkpoint of ``meta["step"]`` and delete all but the newest ``keep``.
+
+    Tensors named ``latest_only`` prefixes (optimiser state: what only a resume needs) are
+    then dropped from the older kept checkpoints, which are rewritten atomically.
+    """
     path = write_checkpoint(checkpoint_path(folder, int(meta["step"])), tensors, meta)
-    for old in list_checkpoints(folder)[:-keep]:
+    found = list_checkpoints(folder)
+    for old in found[:-keep]:
         old.unlink(missing_ok=True)
         old.with_suffix(".json").unlink(missing_ok=True)
+    if latest_only:
+        for older in found[-keep:-1]:
+            shrink_checkpoint(older, latest_only)
     return path
+
+
+def shrink_checkpoint(path: Path, prefixes: tuple[str, ...]) -> None:
+    """Rewrite ``path`` without its tensors named ``prefixes...`` (once; marked in its meta)."""
+    tensors, meta = load_checkpoint(path)
+    if meta.get("optimizer_state") is False:
+        return
+    kept = {k: v for k, v in tensors.items() if not k.startswith(prefixes)}
+    write_checkpoint(path, kept, {**meta, "optimizer_state": False})
 
 
 def list_checkpoints(folder: Path) -> list[Path]:
@@ -146,7 +169,8 @@ def check_meta(meta: Any, path: Path) -> None:
         if key in meta and meta[key] is None:
             del meta[key]  # null: as if absent, so readers' defaults apply
         value = meta.get(key)
-        if value is not None and (not isinstance(value, types) or isinstance(value, bool)):
+        wrong_bool = isinstance(value, bool) and bool not in types
+        if value is not None and (not isinstance(value, types) or wrong_bool):
             expected = " or ".join(_JSON_NAMES[t] for t in types)
             raise CheckpointError(
                 f"{quoted(path)}: header key '{key}' must be {expected}, "
@@ -155,5 +179,11 @@ def check_meta(meta: Any, path: Path) -> None:
             )
 
 
-_JSON_NAMES = {dict: "an object", list: "a list", str: "a string", int: "an integer"}
-_JSON_NAMES.update({float: "a number", bool: "a boolean"})
+_JSON_NAMES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    int: "an integer",
+    bool: "a boolean",
+}
+_JSON_NAMES.update({float: "a number"})

@@ -160,3 +160,24 @@ def test_an_absurd_width_in_the_header_is_refused_before_allocating(tiny_checkpo
     _with_header(hostile, {"i2i": json.dumps(meta)}, tensors)
     with pytest.raises(CheckpointError, match="header key 'recipe.model.in_channels' must be"):
         load_generator(hostile, default_registry())
+
+
+def test_only_the_latest_checkpoint_keeps_the_optimiser_state(tiny_recipe):
+    from pathlib import Path
+
+    from i2i.plugins import default_registry
+    from i2i.train.loop import fit, prepare
+    from i2i.train.resume import resume
+
+    recipe = tiny_recipe("train.max_steps=6", "checkpoint.every=2", "checkpoint.keep=3")
+    fit(prepare(recipe, Path(recipe.run.dir), default_registry()))
+    older, previous, latest = list_checkpoints(Path(recipe.run.dir) / "checkpoints")
+    for path in (older, previous):
+        tensors, meta = load_checkpoint(path)
+        assert meta["optimizer_state"] is False and not any(".state." in k for k in tensors)
+    assert any(k.startswith("optimizer_g.state.") for k in load_checkpoint(latest)[0])
+    assert latest.stat().st_size > 1.5 * previous.stat().st_size  # Adam's two moments
+    latest.unlink()
+    with pytest.warns(UserWarning, match="holds no optimiser state .* start afresh"):
+        resumed = resume(Path(recipe.run.dir), [], default_registry())
+    assert resumed.state.step == 4

@@ -195,6 +195,12 @@ def check_recipe(recipe: Recipe) -> None:
         need(value >= 1, f"log.{key}", f"must be at least 1, got {value}")
     need(recipe.checkpoint.every >= 1, "checkpoint.every", "must be at least 1")
     need(recipe.checkpoint.keep >= 1, "checkpoint.keep", "must be at least 1")
+    metric = recipe.checkpoint.best.metric
+    need(
+        metric is None or metric in VALIDATION_METRICS,
+        "checkpoint.best.metric",
+        f"must be one of {', '.join(VALIDATION_METRICS)} (or null), got {metric!r}",
+    )
     for label, node in {
         "loss.adversarial": recipe.loss.adversarial,
         **{f"loss.terms.{name}": term for name, term in recipe.loss.terms.items()},
@@ -203,6 +209,10 @@ def check_recipe(recipe: Recipe) -> None:
         need(
             isinstance(weight, (int, float)), f"{label}.weight", f"must be a number, got {weight!r}"
         )
+
+
+VALIDATION_METRICS = ("val/l1", "val/psnr", "val/ssim")
+"""The held-out metrics a run logs every log.sample_every (and checkpoint.best may pick)."""
 
 
 def recipe_to_yaml(recipe: Recipe) -> str:

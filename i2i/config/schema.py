@@ -138,6 +138,16 @@ class LogConfig:
 
 
 @dataclass
+class BestConfig:
+    """Which held-out metric picks the best checkpoint."""
+
+    metric: str | None = None
+    """val/l1, val/psnr or val/ssim (measured every log.sample_every); null: no best kept."""
+    mode: Literal["min", "max"] = "max"
+    """max: higher is better (psnr, ssim); min: lower is better (l1)."""
+
+
+@dataclass
 class CheckpointConfig:
     """When weights are saved."""
 
@@ -145,6 +155,11 @@ class CheckpointConfig:
     """Iterations between checkpoints; one is always written at the end."""
     keep: int = 3
     """Most recent checkpoints kept; older ones are deleted."""
+    optimizer: Literal["latest", "all"] = "latest"
+    """Which checkpoints keep the optimisers' state (what resume needs, about twice the
+    weights): the latest only, older ones shrink to weights and run state; or all."""
+    best: BestConfig = field(default_factory=BestConfig)
+    """Keep checkpoints/best.safetensors: the checkpoint with the best held-out metric."""
 
 
 @dataclass

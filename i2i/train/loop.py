@@ -37,6 +37,7 @@ from i2i.methods import NonFiniteLoss, StepTools, TrainingMethod
 from i2i.provenance import provenance
 from i2i.registry import Registry
 from i2i.train.batches import training_batch
+from i2i.train.best import BestCheckpoint
 from i2i.train.build import build_dataset, build_models, check_channels
 from i2i.train.distributed import (
     SINGLE,
@@ -225,23 +226,37 @@ def fit(run: Run) -> Path | None:
     metrics = MetricsLog(run.run_dir / "metrics.jsonl" if main else None, board)
     total = run.total_steps
 
+    optimizer_prefixes = tuple(f"{name}." for name in method.optimizers)
+    best = BestCheckpoint(recipe.checkpoint.best, run.run_dir / "checkpoints", state)
+
+    def snapshot(rng_by_rank: list | None = None) -> tuple[dict, dict]:
+        tensors, meta = state.to_tensors(rng_by_rank)
+        meta["recipe"] = recipe_to_dict(recipe)
+        meta["translators"] = translators(method)
+        meta["grad_scaler"] = run.precision.state_dict()
+        return tensors, meta
+
     def show(step: int) -> None:
         if not main:
             return
         grid = run.run_dir / "samples" / f"step_{step:08d}.png"
-        l1 = run.preview.run(method, recipe.log.sample_mode, grid)
-        metrics.write(step, **{"val/l1": l1})
+        scores = run.preview.run(method, recipe.log.sample_mode, grid)
+        metrics.write(step, **scores)
         plot_losses(metrics.path, run.run_dir / "losses.png")
+        if step > 0 and best.improves(scores, step):
+            tensors, meta = snapshot()
+            kept = {k: v for k, v in tensors.items() if not k.startswith(optimizer_prefixes)}
+            best.save(kept, {**meta, "optimizer_state": False})
 
     def checkpoint() -> Path | None:
         rng_by_rank = gather_objects(capture_rng(), processes)  # every process takes part
         if not main:
             return None
-        tensors, meta = state.to_tensors(rng_by_rank)
-        meta["recipe"] = recipe_to_dict(recipe)
-        meta["translators"] = translators(method)
-        meta["grad_scaler"] = run.precision.state_dict()
-        return save_checkpoint(run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep)
+        tensors, meta = snapshot(rng_by_rank)
+        latest_only = optimizer_prefixes if recipe.checkpoint.optimizer == "latest" else ()
+        return save_checkpoint(
+            run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep, latest_only
+        )
 
     if state.step == 0:
         show(0)

@@ -1,4 +1,4 @@
-"""Held-out pairs the run is shown on: sample grids and held-out L1 at fixed steps."""
+"""Held-out pairs the run is shown on: sample grids and held-out metrics at fixed steps."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import torch
 
 from i2i.data.augment import held_out_pairs
 from i2i.data.loader import collate_pairs
+from i2i.evaluation.metrics import pair_metrics
 from i2i.interfaces import PairedDataset
 from i2i.methods import TrainingMethod
 from i2i.testtime import Mode, generator_mode
@@ -36,11 +37,12 @@ class Preview:
         self.input, self.target = held_out_pairs(batch, direction, crop_size, channels, device)
         self.device, self.seed, self.direction = device, seed, direction
 
-    def run(self, method: TrainingMethod, mode: Mode, grid_path: Path | None) -> float:
-        """Show the held-out inputs to ``method``, optionally save a grid; the mean L1.
+    def run(self, method: TrainingMethod, mode: Mode, grid_path: Path | None) -> dict[str, float]:
+        """Show the held-out inputs to ``method``, optionally save a grid; the mean metrics
+        of its translations (``val/l1``, ``val/psnr``, ``val/ssim``).
 
         Each grid row is the input, what :meth:`TrainingMethod.preview` returns (the
-        translation first), and the target; the L1 is the translation's.
+        translation first), and the target; the metrics are the translation's.
         """
         devices = [self.device] if self.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices), contextlib.ExitStack() as modes:
@@ -55,4 +57,5 @@ class Preview:
                 for x, columns, y in zip(self.input, shown, self.target)
             ]
             save_grid(grid_path, rows, ("input", *method.preview_labels, "target"))
-        return (output - self.target).abs().mean().item()
+        scores = pair_metrics(output, self.target)
+        return {f"val/{key}": float(scores[key].mean()) for key in ("l1", "psnr", "ssim")}

@@ -120,6 +120,13 @@ def resume(
             warnings.warn(f"{path.name} was trained with other versions: {change}", stacklevel=1)
     run.state.load_tensors(tensors, meta, processes.rank)
     run.precision.load_state_dict(meta.get("grad_scaler", {}))
+    if meta.get("optimizer_state") is False and processes.main:
+        warnings.warn(
+            f"{path.name} holds no optimiser state (checkpoint.optimizer=latest keeps it in the "
+            "latest checkpoint only): the optimisers start afresh, so the continuation is not "
+            "the uninterrupted run's",
+            stacklevel=1,
+        )
     saved = meta.get("processes", 1)
     if saved != processes.world and processes.main:
         warnings.warn(

@@ -34,6 +34,8 @@ class RunState:
             ``method.<key>`` tensors.
         window: the losses summed since the last metrics line, stored as ``window.<loss>``
             tensors, so that line's means are the same after a resume.
+        best: the best held-out value seen (``{"metric", "value", "step"}``), where
+            ``checkpoint.best`` tracks one.
     """
 
     parts: dict[str, nn.Module | Optimizer]
@@ -42,6 +44,7 @@ class RunState:
     position: int = 0
     method: TrainingMethod | None = None
     window: WindowMeter = field(default_factory=WindowMeter)
+    best: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def of(cls, method: TrainingMethod) -> RunState:
@@ -80,6 +83,8 @@ class RunState:
             meta.update({prefix + k: v for k, v in rng_meta.items()})
         meta.update(step=self.step, epoch=self.epoch, position=self.position)
         meta["processes"] = len(rng_by_rank or [None])
+        if self.best:
+            meta["best"] = dict(self.best)
         sums, counts = self.window.state()
         tensors.update({f"{WINDOW_PREFIX}{key}": value for key, value in sums.items()})
         meta.update({f"{WINDOW_PREFIX}{key}": value for key, value in counts.items()})
@@ -112,6 +117,8 @@ class RunState:
             own = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
             if obj is None:
                 continue
+            if not isinstance(obj, nn.Module) and meta.get("optimizer_state") is False:
+                continue  # an older checkpoint kept without it: the optimiser starts afresh
             try:
                 if isinstance(obj, nn.Module):
                     obj.load_state_dict(own)
@@ -130,6 +137,7 @@ class RunState:
             }
             self.method.load_extra_state(own)
         self.step, self.epoch, self.position = meta["step"], meta["epoch"], meta["position"]
+        self.best = dict(meta.get("best") or {})
         self.window.load(
             {k[len(WINDOW_PREFIX) :]: v for k, v in tensors.items() if k.startswith(WINDOW_PREFIX)},
             {k[len(WINDOW_PREFIX) :]: v for k, v in meta.items() if k.startswith(WINDOW_PREFIX)},

@@ -238,7 +238,9 @@ def _copy_run(source: Path, target: Path) -> None:
 def test_resume_skips_a_damaged_latest_checkpoint_for_the_newest_intact_one(tiny_recipe, tmp_path):
     from i2i.plugins import reset_plugins
 
-    recipe = tiny_recipe("train.max_steps=6", "checkpoint.every=2", "checkpoint.keep=3")
+    recipe = tiny_recipe(
+        "train.max_steps=6", "checkpoint.every=2", "checkpoint.keep=3", "checkpoint.optimizer=all"
+    )
     fit(prepare(recipe, Path(recipe.run.dir), default_registry()))
     damaged = tmp_path / "damaged"
     _copy_run(Path(recipe.run.dir), damaged)
@@ -262,7 +264,9 @@ def test_resume_skips_a_damaged_latest_checkpoint_for_the_newest_intact_one(tiny
 
 def test_the_first_metrics_line_after_a_resume_has_the_uninterrupted_means(tiny_recipe, tmp_path):
     # log.every=3, a checkpoint at 4: the window of steps 4-6 straddles the checkpoint.
-    recipe = tiny_recipe("train.max_steps=6", "checkpoint.every=4", "log.every=3")
+    recipe = tiny_recipe(
+        "train.max_steps=6", "checkpoint.every=4", "log.every=3", "checkpoint.optimizer=all"
+    )
     whole = Path(recipe.run.dir)
     fit(prepare(recipe, whole, default_registry()))
     killed = tmp_path / "killed"
