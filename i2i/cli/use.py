@@ -94,6 +94,14 @@ def _mode(eval_mode: bool) -> str:
     help="Eval mode (no dropout, running statistics) instead of the paper's test mode.",
 )
 @click.option("--seed", type=int, default=None, help="Seed the paper mode's dropout.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["png", "jpg", "tif", "webp", "keep"]),
+    default="png",
+    show_default=True,
+    help="Output format: lossless PNG whatever the input, or keep each input's format.",
+)
 @max_pixels_option
 @overwrite_option
 @click.option("--progress/--no-progress", default=True, show_default=True)
@@ -111,12 +119,13 @@ def translate(
     device: str,
     eval_mode: bool,
     seed: int | None,
+    output_format: str,
     max_pixels: int | None,
     overwrite: bool,
     progress: bool,
     inputs: tuple[str, ...],
 ) -> None:
-    """Translate INPUTS (image files or folders) into --out, each at its own size.
+    """Translate INPUTS (image files or folders) into --out, each at its own size, as PNG.
 
     Any size works: inputs are padded (reflection) to the generator's size multiple and the
     output is cropped back. By default G runs as in the paper at test time (dropout on,
@@ -161,6 +170,7 @@ def translate(
         progress=progress,
         load_size=load_size,
         overwrite=overwrite,
+        format=output_format,
     )
     click.echo(f"i2i: wrote {len(written)} image(s) to {out}", err=True)
 

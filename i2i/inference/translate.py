@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -132,10 +133,12 @@ def looks_aligned(files: list[Path], sample: int = 5) -> Path | None:
     """The first of (up to ``sample``) files whose width is twice its height, as A|B pairs are."""
     for path in files[:sample]:
         try:
-            with Image.open(path) as image:
-                width, height = image.size
-        except (OSError, ValueError):
-            continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # only the header is read; decoding checks it
+                with Image.open(path) as image:
+                    width, height = image.size
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+            continue  # decoding it later reports the problem, naming the file
         if width == 2 * height:
             return path
     return None
@@ -191,6 +194,26 @@ def image_writer(image: Tensor, suffix: str) -> Callable[[str], None]:
     return lambda name: pixels.save(name, format=format, **options)
 
 
+OUTPUT_FORMATS = ("png", "jpg", "tif", "webp", "keep")
+"""``--format`` choices: lossless PNG by default, or each input's own format (``keep``)."""
+
+
+def output_name(path: Path, format: str) -> str:
+    """The output file name of input ``path`` in ``format``."""
+    return path.name if format == "keep" else f"{path.stem}.{format}"
+
+
+def _refuse_shared_outputs(targets: dict[Path, Path]) -> None:
+    seen: dict[Path, Path] = {}
+    for source, target in targets.items():
+        if target in seen:
+            raise DataError(
+                f"inputs {quoted(seen[target])} and {quoted(source)} would both be written as "
+                f"{quoted(target.name)}; translate them into separate folders, or --format keep"
+            )
+        seen[target] = source
+
+
 def translate_files(
     model: Model,
     inputs: list[Path],
@@ -205,8 +228,12 @@ def translate_files(
     progress: bool = True,
     load_size: int | None = None,
     overwrite: bool = False,
+    format: str = "png",
 ) -> list[Path]:
     """Translate every input image into ``out_dir`` under its own name.
+
+    Outputs are lossless PNG (``format``: ``png``, ``jpg``, ``tif``, ``webp``, or ``keep``
+    for each input's own format), named after the input's stem.
 
     Each output has its input's size, or ``load_size²`` when given: inputs are then resized
     to that square first, as the official test.py does (at 256). No input is ever written,
@@ -214,8 +241,10 @@ def translate_files(
     (:mod:`i2i.outputs`); all of that is checked before anything is translated.
     """
     files = expand_inputs(inputs)
+    targets = {path: out_dir / output_name(path, format) for path in files}
+    _refuse_shared_outputs(targets)
     outputs = OutputFolder(out_dir, "translate", model.path, overwrite=overwrite, inputs=files)
-    outputs.check([out_dir / path.name for path in files], files)
+    outputs.check(list(targets.values()), files)
     written: list[Path] = []
     options = dict(direction=direction, mode=mode, tile=tile, overlap=overlap, load_size=load_size)
     with tqdm(total=len(files), unit="img", disable=not progress, desc="translate") as bar:
@@ -223,7 +252,7 @@ def translate_files(
         for paths, pixels in _prefetched(_batches(files, side, 1 if tile else batch_size)):
             result = model.translate_batch(to_signed_unit(pixels), tile_batch=batch_size, **options)
             for path, output in zip(paths, result):
-                target = out_dir / path.name
-                written.append(outputs.write(target, image_writer(output, path.suffix), path))
+                target = targets[path]
+                written.append(outputs.write(target, image_writer(output, target.suffix), path))
             bar.update(len(paths))
     return written

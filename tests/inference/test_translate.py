@@ -49,8 +49,19 @@ def test_mixed_folder_keeps_names_and_sizes(tiny_checkpoint, tmp_path):
     result = _translate(tiny_checkpoint, tmp_path / "out", str(source))
     assert result.exit_code == 0, result.output
     for path in source.iterdir():
-        with Image.open(path) as original, Image.open(tmp_path / "out" / path.name) as output:
+        with (
+            Image.open(path) as original,
+            Image.open(tmp_path / "out" / f"{path.stem}.png") as output,
+        ):
             assert output.size == original.size and output.mode == "RGB"
+            assert output.format == "PNG"  # lossless, whatever the input's format
+    kept = _translate(
+        tiny_checkpoint, tmp_path / "kept", "--format", "keep", str(source / "wide.jpg")
+    )
+    assert kept.exit_code == 0 and Image.open(tmp_path / "kept" / "wide.jpg").format == "JPEG"
+    (source / "wide.png").write_bytes((source / "grey.png").read_bytes())
+    clash = _translate(tiny_checkpoint, tmp_path / "clash", str(source))
+    assert clash.exit_code == 2 and "would both be written as 'wide.png'" in clash.stderr
 
 
 def test_aligned_inputs_use_the_named_half(tiny_checkpoint, tmp_path):
