@@ -446,7 +446,10 @@ def evaluate_command(
 def export(
     checkpoint: str, target: str, eval_mode: bool, direction: str | None, overwrite: bool
 ) -> None:
-    """Export a generator to ONNX, with dynamic batch and image size.
+    """Export a generator to ONNX, with dynamic batch and image size, and its model card.
+
+    TARGET.README.md beside it says what the model is (recipe, plugins, data) and how to
+    use it.
 
     The test-time mode is fixed in the graph: the paper's by default (dropout drawn anew on
     every run, each image normalised by its own statistics), or --eval.
@@ -456,6 +459,9 @@ def export(
       i2i export -c runs/quickstart/checkpoints/step_00000300.safetensors quickstart.onnx
       i2i export -c maps.safetensors --eval maps_eval.onnx
     """
+    from i2i.card import model_card
+    from i2i.checkpoint import load_checkpoint
+    from i2i.evaluation.report import text_writer
     from i2i.inference.load import load_generator, resolve_checkpoint
     from i2i.inference.onnx import export_onnx
     from i2i.outputs import OutputFolder
@@ -465,7 +471,17 @@ def export(
     outputs = OutputFolder(
         Path(target).parent, "export", source, overwrite=overwrite, inputs=[source]
     )
-    outputs.check([Path(target)])  # before the minute an export takes
+    card = Path(target).with_suffix(".README.md")
+    outputs.check([Path(target), card])
     generator = load_generator(source, default_registry(), direction=direction)
     written = export_onnx(generator, Path(target), mode=_mode(eval_mode), outputs=outputs)
-    click.echo(f"i2i: wrote {written}", err=True)
+    _, meta = load_checkpoint(source, prefix="\0") if source.suffix == ".safetensors" else ({}, {})
+    meta = meta or {"recipe": generator.recipe}
+    text = model_card(
+        written,
+        meta,
+        title=f"{written.name} (exported from {source.name})",
+        relative_to=written.parent,
+    )
+    outputs.write(card, text_writer(text))
+    click.echo(f"i2i: wrote {written} and its model card {card.name}", err=True)

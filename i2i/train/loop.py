@@ -341,6 +341,8 @@ def fit(run: Run) -> Path | None:
         show(state.step)
         last = checkpoint()
         metrics.write(state.step, elapsed_s=round(time.perf_counter() - started, 3))
+        if main and last is not None:
+            write_card(run, last, metrics.path)
     except WriteError as error:
         if last or state.step > 0 and has_checkpoint(run.run_dir):
             after = f"; its checkpoints are intact: continue with i2i resume {run.run_dir}"
@@ -354,6 +356,25 @@ def fit(run: Run) -> Path | None:
         if main:
             release_folder(run.run_dir)
     return last
+
+
+def write_card(run: Run, checkpoint: Path, metrics: Path | None) -> Path:
+    """``checkpoints/README.md``: the model card of the run's final checkpoint."""
+    from i2i.card import last_validation, model_card
+    from i2i.checkpoint import load_checkpoint
+
+    _, meta = load_checkpoint(checkpoint, prefix="\0")
+    card = model_card(
+        checkpoint,
+        meta,
+        title=f"{run.run_dir.name}: {checkpoint.name}",
+        metrics=last_validation(metrics),
+        sample=run.run_dir / "samples" / f"step_{run.state.step:08d}.png",
+        relative_to=checkpoint.parent,
+    )
+    path = run.run_dir / "checkpoints" / "README.md"
+    write_text_atomic(path, card)
+    return path
 
 
 def translators(method: TrainingMethod) -> dict[str, dict[str, Any]]:

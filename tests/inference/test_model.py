@@ -98,3 +98,16 @@ def test_official_and_onnx_files_load_the_same_way(tiny_checkpoint, photo, tmp_p
     assert np.abs(other - reference).max() <= 1  # onnxruntime's float sums
     with pytest.raises(i2i.errors.CheckpointError, match="exported in eval mode"):
         i2i.load(exported)(image)  # the paper mode
+
+
+def test_the_python_examples_in_the_docs_run(tiny_checkpoint, tmp_path, monkeypatch):
+    import re
+    import shutil
+
+    text = (Path(__file__).parents[2] / "docs" / "using-models.md").read_text()
+    section = text[text.index("## From Python") : text.index("## Model cards")]
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    shutil.copy(tiny_checkpoint, tmp_path / "model.safetensors")
+    Image.fromarray(np.zeros((48, 80, 3), np.uint8)).save(tmp_path / "photo.png")
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "using-models.md", "exec"), {})
