@@ -45,6 +45,64 @@ class Component:
         doc = inspect.getdoc(self.factory) or ""
         return doc.splitlines()[0] if doc else ""
 
+    def arguments(self) -> list[Argument]:
+        """The recipe arguments the factory takes: name, default, and its docstring line."""
+        try:
+            parameters = inspect.signature(self.factory).parameters.values()
+        except (TypeError, ValueError):
+            return []
+        described = _documented_arguments(inspect.getdoc(self.factory) or "")
+        underlying = getattr(self.factory, "func", None)  # a functools.partial of a class
+        if underlying is not None:
+            described = {**_documented_arguments(inspect.getdoc(underlying) or ""), **described}
+        return [
+            Argument(
+                p.name,
+                p.default if p.default is not p.empty else REQUIRED,
+                described.get(p.name, ""),
+            )
+            for p in parameters
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
+        ]
+
+
+REQUIRED = object()
+"""The default of an argument that has none."""
+
+
+@dataclass(frozen=True)
+class Argument:
+    """One argument of a component factory."""
+
+    name: str
+    default: Any
+    doc: str
+
+    @property
+    def shown_default(self) -> str:
+        """The default as a recipe would write it (``required`` when there is none)."""
+        return "required" if self.default is REQUIRED else repr(self.default)
+
+
+def _documented_arguments(doc: str) -> dict[str, str]:
+    """``{argument: description}`` from a Google-style ``Args:`` section."""
+    found: dict[str, str] = {}
+    inside, current = False, None
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped in ("Args:", "Arguments:", "Parameters:"):
+            inside, current = True, None
+            continue
+        if inside and stripped and not line.startswith((" ", "\t")):
+            break  # the next section
+        match = re.match(r"^\s{2,}(\w+)(?: \(.*?\))?:\s*(.*)$", line) if inside else None
+        if match and len(line) - len(line.lstrip()) <= 8:
+            current = match[1]
+            found[current] = match[2]
+        elif inside and current and stripped:
+            found[current] += " " + stripped
+    return found
+
 
 @dataclass(frozen=True)
 class NameClash:

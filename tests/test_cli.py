@@ -181,3 +181,11 @@ def test_bad_recipes_and_run_dirs_are_one_line(tmp_path):
     for command in (["run", quickstart, f"run.dir={occupied}"], ["resume", str(occupied)]):
         assert "is a file" in one_line_error(CliRunner().invoke(main, command))
     assert occupied.read_text() == "mine"
+
+
+def test_plugins_name_lists_the_arguments_with_defaults_and_meaning():
+    result = CliRunner().invoke(main, ["plugins", "patchgan"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert any(line.split()[:2] == ["n_layers", "3"] and "stride-2" in line for line in lines)
+    assert any(line.split()[:3] == ["in_channels", "(given", "by"] for line in lines)

@@ -38,3 +38,11 @@ def test_cli_reference_is_current():
     assert (DOCS / "cli.md").read_text() == cli_reference(), (
         "docs/cli.md is stale: run `python -m i2i.clidoc > docs/cli.md`"
     )
+
+
+def test_component_reference_is_current():
+    from i2i.componentdoc import component_reference
+
+    assert (DOCS / "components.md").read_text() == component_reference(), (
+        "docs/components.md is stale: run `python -m i2i.componentdoc > docs/components.md`"
+    )

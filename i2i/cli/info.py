@@ -25,11 +25,13 @@ def plugins(kind: str | None, strict: bool, pattern: str) -> None:
     """List installed plugins and every component they register (PATTERN filters names).
 
     A component another plugin also registers is listed as plugin:name; the bare name
-    belongs to the built-in plugin, or to neither.
+    belongs to the built-in plugin, or to neither. An exact NAME also prints its arguments,
+    their defaults and what they mean.
 
     \b
     Examples:
       i2i plugins --kind discriminator
+      i2i plugins unet              # the U-Net's arguments and defaults
       i2i plugins --strict          # in a plugin's CI: fail on broken plugins and clashes
     """
     from i2i.plugins import default_plugins
@@ -53,6 +55,15 @@ def plugins(kind: str | None, strict: bool, pattern: str) -> None:
         owns = registry.owner(component.kind, component.name) is component
         shown = component.name if owns else component.qualified
         click.echo(f"  {component.kind:<14} {shown:<24} {component.plugin:<14} {component.summary}")
+    exact = [c for c in registry.components(kind, every=True) if pattern in (c.name, c.qualified)]
+    for component in exact:
+        from i2i.componentdoc import SHARED
+
+        click.echo(f"\n{component.kind} {component.qualified}: {component.summary}")
+        for argument in component.arguments():
+            shared = argument.name in SHARED.get(component.kind, ())
+            default = "(given by i2i)" if shared else argument.shown_default
+            click.echo(f"  {argument.name:<18} {default:<15} {argument.doc}")
     if strict and not loaded.healthy:
         count = len(loaded.problems) + len(registry.clashes)
         click.echo(f"i2i: error: {count} plugin problem(s); see the list above", err=True)
