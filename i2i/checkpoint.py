@@ -38,6 +38,7 @@ _META_TYPES: dict[str, tuple[type, ...]] = {
     "converted_from": (str,),
     "best": (dict,),
     "optimizer_state": (bool,),
+    "data_depth": (dict,),
 }
 """The type of every header key i2i reads; a checkpoint with another type is refused."""
 

@@ -280,7 +280,8 @@ def check_dataset(
     """Check the paired dataset ``name`` (on ``root``/``split``); returns it.
 
     ``len()`` and indexing must work; each item is ``{"A", "B", "name"}`` with A and B
-    ``(C, H, W)`` tensors of dtype uint8 or uint16, of any channel count each, sharing H and
+    ``(C, H, W)`` tensors of dtype uint8, uint16 or float32 in [0, 1], of any channel count
+    each, sharing H and
     W, and a string name. An unreadable file must raise :class:`~i2i.errors.DataError` (so
     ``data.on_corrupt=skip`` can skip it); the first ``items`` items are read.
     """
@@ -302,9 +303,10 @@ def check_dataset(
             _require(torch.is_tensor(image), label, f"{side} must be a tensor")
             _require(image.dim() == 3, label, f"{side} must be (C, H, W), got {tuple(image.shape)}")
             _require(
-                image.dtype in (torch.uint8, torch.uint16),
+                image.dtype in (torch.uint8, torch.uint16, torch.float32),
                 label,
-                f"{side} must be uint8 or uint16 (decoded, not normalised), got {image.dtype}",
+                f"{side} must be uint8, uint16 or float32 in [0, 1] (decoded, not normalised to "
+                f"[-1, 1]), got {image.dtype}",
             )
         _require(
             item["A"].shape[-2:] == item["B"].shape[-2:],

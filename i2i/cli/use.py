@@ -102,6 +102,14 @@ def _mode(eval_mode: bool) -> str:
     show_default=True,
     help="Output format: lossless PNG whatever the input, or keep each input's format.",
 )
+@click.option(
+    "--depth",
+    type=click.Choice(["auto", "8", "16"]),
+    default="auto",
+    show_default=True,
+    help="Bits per value of the outputs: auto is 16 for a model trained on 16-bit (or float) "
+    "targets, else 8.",
+)
 @max_pixels_option
 @overwrite_option
 @click.option("--progress/--no-progress", default=True, show_default=True)
@@ -120,6 +128,7 @@ def translate(
     eval_mode: bool,
     seed: int | None,
     output_format: str,
+    depth: str,
     max_pixels: int | None,
     overwrite: bool,
     progress: bool,
@@ -171,6 +180,7 @@ def translate(
         load_size=load_size,
         overwrite=overwrite,
         format=output_format,
+        depth=None if depth == "auto" else int(depth),
     )
     click.echo(f"i2i: wrote {len(written)} image(s) to {out}", err=True)
 

@@ -22,7 +22,9 @@ _LUMA = (0.299, 0.587, 0.114)
 
 
 def to_signed_unit(image: Tensor) -> Tensor:
-    """uint8 ``[0, 255]`` or uint16 ``[0, 65535]`` → float ``[-1, 1]``."""
+    """uint8 ``[0, 255]``, uint16 ``[0, 65535]`` or float ``[0, 1]`` → float ``[-1, 1]``."""
+    if image.is_floating_point():
+        return image.float().mul(2.0).sub_(1.0)
     half = 32767.5 if image.dtype == torch.uint16 else 127.5
     return image.float().div_(half).sub_(1.0)
 

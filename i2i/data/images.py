@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from i2i.data.tiff import is_tiff, read_tiff
 from i2i.errors import DataError, DataWarning, MissingDataset, quoted
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
@@ -136,8 +137,36 @@ def _too_large(path: Path, pixels: str) -> DataError:
 
 def read_rgb(path: Path) -> torch.Tensor:
     """Decode ``path`` into a ``(3, H, W)`` uint8 tensor; corrupt files raise a DataError."""
+    if is_tiff(path):
+        return _to_eight_bit(as_channels(read_tiff(path, _max_pixels), 3, path))
     rgb = _to_rgb(open_image(path))
     return torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1).contiguous()
+
+
+def as_channels(image: torch.Tensor, channels: int, path: Path) -> torch.Tensor:
+    """``(C, H, W)`` made ``channels`` deep: grey repeated, extra bands (alpha, NIR) dropped."""
+    have = image.shape[0]
+    if have == channels:
+        return image
+    if channels == 3 and have in (1, 2):
+        return image[:1].expand(3, -1, -1).contiguous()
+    if channels == 3 and have > 3:
+        return image[:3].contiguous()
+    if channels == 1:
+        if have >= 3:  # luma, in the image's own depth
+            weights = torch.tensor((0.299, 0.587, 0.114)).view(3, 1, 1)
+            grey = (image[:3].float() * weights).sum(0, keepdim=True)
+            return grey.round().to(image.dtype) if not image.is_floating_point() else grey
+        return image[:1].contiguous()
+    raise DataError(f"{quoted(path)}: cannot make {have}-channel pixels {channels}-channel")
+
+
+def _to_eight_bit(image: torch.Tensor) -> torch.Tensor:
+    if image.dtype == torch.uint8:
+        return image
+    if image.dtype == torch.uint16:
+        return (image.to(torch.int32) * 255 // 65535).to(torch.uint8)
+    return (image.float().clamp(0, 1) * 255).round().to(torch.uint8)
 
 
 _AS_STORED = {
@@ -156,13 +185,18 @@ _AS_STORED = {
 
 
 def read_image(path: Path, channels: int | None = None) -> torch.Tensor:
-    """Decode ``path`` into a ``(C, H, W)`` tensor: uint8, or uint16 for 16-bit grey files.
+    """Decode ``path`` into a ``(C, H, W)`` tensor: uint8, uint16 for 16-bit files, float32
+    in [0, 1] for float TIFFs.
 
-    ``channels`` None keeps the file's channels (grey 1, grey+alpha 2, RGB 3, RGBA 4); 3
-    gives RGB (transparency over white, as :func:`read_rgb`), 1 grey. Every failure (a
+    ``channels`` None keeps the file's channels (grey 1, grey+alpha 2, RGB 3, RGBA 4; a
+    TIFF any number of bands); 3 gives RGB (transparency over white, as :func:`read_rgb`;
+    a TIFF's first three bands, its depth kept), 1 grey. Every failure (a
     corrupt file, a broken link, too many pixels) is a one-line :class:`DataError` naming
     the file: the protocol ``data.on_corrupt=skip`` relies on.
     """
+    if is_tiff(path):
+        pixels = read_tiff(path, _max_pixels)
+        return pixels if channels is None else as_channels(pixels, channels, path)
     if channels == 3:
         return read_rgb(path)
     image = open_image(path)

@@ -53,6 +53,25 @@ class Model:
         self.direction = first.direction
         self._generators = {first.direction: first}
         self.directions = DIRECTIONS if self._two_way() else (first.direction,)
+        self.depths = self._data_depths()
+
+    def _data_depths(self) -> dict[str, int]:
+        """Bits per value of the A and B data the model was trained on (8 where unknown)."""
+        if self.path.suffix != ".safetensors":
+            return {}
+        from i2i.checkpoint import load_checkpoint
+
+        _, meta = load_checkpoint(self.path, prefix="\0")
+        depths = meta.get("data_depth") or {}
+        return {side: int(bits) for side, bits in depths.items() if bits in (8, 16)}
+
+    def input_depth(self, direction: str | None = None) -> int:
+        """Bits of the data this direction's input was trained on: 8 or 16."""
+        return self.depths.get("A" if (direction or self.direction) == "AtoB" else "B", 8)
+
+    def output_depth(self, direction: str | None = None) -> int:
+        """Bits of the data this direction's output was trained to match: 8 or 16."""
+        return self.depths.get("B" if (direction or self.direction) == "AtoB" else "A", 8)
 
     def _two_way(self) -> bool:
         """True for a checkpoint with a network per direction (CycleGAN's G_A and G_B)."""

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
@@ -16,7 +17,8 @@ from torch import Tensor
 from tqdm import tqdm
 
 from i2i.data.augment import to_rgb_array, to_signed_unit
-from i2i.data.images import IMAGE_EXTENSIONS, list_images, read_rgb
+from i2i.data.images import IMAGE_EXTENSIONS, as_channels, list_images, read_image, read_rgb
+from i2i.data.tiff import write_tiff
 from i2i.errors import DataError, quoted
 from i2i.inference.load import LoadedGenerator
 from i2i.outputs import OutputFolder
@@ -144,20 +146,22 @@ def looks_aligned(files: list[Path], sample: int = 5) -> Path | None:
     return None
 
 
-def _read(path: Path, side: str | None) -> Tensor:
-    image = read_rgb(path)
+def _read(path: Path, side: str | None, reader: Callable[[Path], Tensor] = read_rgb) -> Tensor:
+    image = reader(path)
     if side is None:
         return image
     half = image.shape[-1] // 2
     return image[..., :half] if side == "A" else image[..., half : 2 * half]
 
 
-def _batches(files: list[Path], side: str | None, size: int) -> Iterator[tuple[list[Path], Tensor]]:
+def _batches(
+    files: list[Path], side: str | None, size: int, reader: Callable[[Path], Tensor] = read_rgb
+) -> Iterator[tuple[list[Path], Tensor]]:
     """Consecutive images of one size, up to ``size`` at a time."""
     paths: list[Path] = []
     images: list[Tensor] = []
     for path in files:
-        image = _read(path, side)
+        image = _read(path, side, reader)
         if images and (len(images) == size or image.shape != images[0].shape):
             yield paths, torch.stack(images)
             paths, images = [], []
@@ -180,18 +184,35 @@ def _prefetched(batches: Iterator[T]) -> Iterator[T]:
             yield batch
 
 
-def image_writer(image: Tensor, suffix: str) -> Callable[[str], None]:
+def image_writer(image: Tensor, suffix: str, depth: int = 8) -> Callable[[str], None]:
     """A writer of a ``(C, H, W)`` float [-1, 1] image in the format of ``suffix``.
 
     It takes the file name to fill (a temporary, for :func:`i2i.files.write_atomic`);
-    JPEGs are written at quality 95.
+    JPEGs are written at quality 95. With ``depth`` 16 the image keeps 16 bits: a 16-bit
+    PNG for one channel, a 16-bit TIFF for any number.
     """
     format = Image.registered_extensions().get(suffix.lower())
     if format is None:
         raise DataError(f"cannot write images ending in {suffix!r}; use .png, .jpg, .tif, ...")
+    if depth == 16:
+        return _sixteen_bit_writer(image, format, suffix)
     options = {"quality": 95} if format == "JPEG" else {}
     pixels = Image.fromarray(to_rgb_array(image))
     return lambda name: pixels.save(name, format=format, **options)
+
+
+def _sixteen_bit_writer(image: Tensor, format: str, suffix: str) -> Callable[[str], None]:
+    unit = (image.detach().float().clamp(-1, 1) + 1) / 2
+    pixels = (unit * 65535).round().to(torch.int32).cpu().numpy().astype(np.uint16)
+    pixels = pixels[0] if pixels.shape[0] == 1 else np.moveaxis(pixels, 0, -1)
+    if format == "TIFF":
+        return lambda name: write_tiff(name, pixels)
+    if format == "PNG" and pixels.ndim == 2:
+        return lambda name: Image.fromarray(pixels).save(name, format="PNG")
+    raise DataError(
+        f"16-bit {image.shape[0]}-channel outputs cannot be written as {suffix}; use --format "
+        "tif (any channels) or png (one channel), or --depth 8"
+    )
 
 
 OUTPUT_FORMATS = ("png", "jpg", "tif", "webp", "keep")
@@ -229,11 +250,13 @@ def translate_files(
     load_size: int | None = None,
     overwrite: bool = False,
     format: str = "png",
+    depth: int | None = None,
 ) -> list[Path]:
     """Translate every input image into ``out_dir`` under its own name.
 
     Outputs are lossless PNG (``format``: ``png``, ``jpg``, ``tif``, ``webp``, or ``keep``
-    for each input's own format), named after the input's stem.
+    for each input's own format), named after the input's stem, 16-bit where ``depth`` is
+    16 (default: the depth of the data the model was trained to produce).
 
     Each output has its input's size, or ``load_size²`` when given: inputs are then resized
     to that square first, as the official test.py does (at 256). No input is ever written,
@@ -247,12 +270,22 @@ def translate_files(
     outputs.check(list(targets.values()), files)
     written: list[Path] = []
     options = dict(direction=direction, mode=mode, tile=tile, overlap=overlap, load_size=load_size)
+    depth = depth or model.output_depth(direction)
+    reader = read_rgb
+    if model.input_depth(direction) == 16:  # keep every bit of the input, as in training
+        channels = model.generator(direction).in_channels
+
+        def reader(path: Path) -> Tensor:
+            return as_channels(read_image(path), channels, path)
+
     with tqdm(total=len(files), unit="img", disable=not progress, desc="translate") as bar:
         # (closed by the with even on an error, so the error starts a line of its own)
-        for paths, pixels in _prefetched(_batches(files, side, 1 if tile else batch_size)):
+        batches = _batches(files, side, 1 if tile else batch_size, reader)
+        for paths, pixels in _prefetched(batches):
             result = model.translate_batch(to_signed_unit(pixels), tile_batch=batch_size, **options)
             for path, output in zip(paths, result):
                 target = targets[path]
-                written.append(outputs.write(target, image_writer(output, target.suffix), path))
+                writer = image_writer(output, target.suffix, depth)
+                written.append(outputs.write(target, writer, path))
             bar.update(len(paths))
     return written

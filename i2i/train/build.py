@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import nn
 
 from i2i.config.schema import Recipe
@@ -112,17 +113,18 @@ def build_dataset(recipe: Recipe, registry: Registry, split: str) -> PairedDatas
     return dataset
 
 
-def check_channels(dataset: PairedDataset, recipe: Recipe, kind: str) -> None:
-    """Refuse data whose channels the model cannot take (grey ↔ RGB is converted).
+def check_channels(dataset: PairedDataset, recipe: Recipe, kind: str) -> dict[str, int]:
+    """Refuse data whose channels the model cannot take (grey ↔ RGB is converted); returns
+    the bits per value of A and B (8, or 16 for uint16 and float data).
 
     Looks at the first pair; a dataset that cannot read it fails later, naming the file.
     """
     try:
         sample = dataset[0] if len(dataset) else None
     except DataError:
-        return
+        return {}
     if sample is None:
-        return
+        return {}
     first, second = (
         ("A", "B") if kind == "unpaired" or recipe.data.direction == "AtoB" else ("B", "A")
     )
@@ -137,6 +139,7 @@ def check_channels(dataset: PairedDataset, recipe: Recipe, kind: str) -> None:
                 f"model.{key}: the dataset's {side} images have {have} channel(s) but "
                 f"model.{key} is {channels}; set model.{key}={have}"
             )
+    return {side: 8 if sample[side].dtype == torch.uint8 else 16 for side in ("A", "B")}
 
 
 def _require(component: Any, interface: type, where: str, what: str) -> None:

@@ -96,6 +96,8 @@ class Run:
     preview: Preview
     processes: Processes = SINGLE
     precision: Precision = field(default_factory=Precision)
+    data_depth: dict[str, int] = field(default_factory=dict)
+    """Bits per value of the training data's A and B (8, or 16 for uint16 and float)."""
 
     @property
     def models(self) -> TrainingMethod:
@@ -146,7 +148,7 @@ def prepare(
         train_set, val_set = SkipUnreadable(train_set), SkipUnreadable(val_set)
     if len(train_set) == 0:
         raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
-    check_channels(train_set, recipe, method.data)
+    depths = check_channels(train_set, recipe, method.data)
     if method.data == "unpaired" and not hasattr(train_set, "sizes"):
         name = recipe.data.dataset.get("name")
         raise RecipeError(
@@ -167,7 +169,9 @@ def prepare(
     if processes.distributed:
         seed_everything(recipe.seed + 1_000_003 * processes.rank)
     precision = Precision(recipe.train.precision, device.type)
-    return Run(recipe, run_dir, device, method, state, train_set, preview, processes, precision)
+    run = Run(recipe, run_dir, device, method, state, train_set, preview, processes, precision)
+    run.data_depth = depths
+    return run
 
 
 def fit(run: Run) -> Path | None:
@@ -234,6 +238,7 @@ def fit(run: Run) -> Path | None:
         meta["recipe"] = recipe_to_dict(recipe)
         meta["translators"] = translators(method)
         meta["grad_scaler"] = run.precision.state_dict()
+        meta["data_depth"] = run.data_depth
         return tensors, meta
 
     def show(step: int) -> None:
