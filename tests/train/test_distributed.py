@@ -75,7 +75,14 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_pat
 def test_a_distributed_run_resumes_exactly_under_torchrun(tmp_path):
     # Dropout, crops and flips on: each process's random streams must come back.
     whole = tmp_path / "whole"
-    _train(2, whole, "train.max_steps=4", "checkpoint.every=2", "checkpoint.keep=3")
+    _train(
+        2,
+        whole,
+        "train.max_steps=4",
+        "checkpoint.every=2",
+        "checkpoint.keep=3",
+        "checkpoint.optimizer=all",
+    )
     part = tmp_path / "part"
     shutil.copytree(whole, part)
     final = _last(part)
