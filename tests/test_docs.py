@@ -46,3 +46,10 @@ def test_component_reference_is_current():
     assert (DOCS / "components.md").read_text() == component_reference(), (
         "docs/components.md is stale: run `python -m i2i.componentdoc > docs/components.md`"
     )
+
+
+def test_the_sharpness_ratio_is_explained_above_and_below_one():
+    text = (DOCS / "using-models.md").read_text()
+    explained = text[text.index("`sharpness`") :][:900]
+    for words in ("below 1", "above 1", "noise", "near 1"):
+        assert words in explained, words

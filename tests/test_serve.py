@@ -20,7 +20,7 @@ from i2i.serve import serve
 
 @pytest.fixture
 def server(tiny_checkpoint):
-    running = serve(tiny_checkpoint, port=0, max_upload=200_000, max_pixels=150 * 150)
+    running = serve(tiny_checkpoint, port=0, max_upload=200_000, max_pixels=300 * 300)
     thread = threading.Thread(target=running.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{running.server_address[1]}"
@@ -77,6 +77,31 @@ def test_parallel_requests_get_their_own_answers(server):
 CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 
+def _draw_and_translate(browser, by, wait) -> None:
+    """Open the canvas, draw a stroke, translate it: the output becomes the drawing's size."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    browser.find_element(by.ID, "draw-toggle").click()
+    canvas = browser.find_element(by.ID, "canvas")
+    ActionChains(browser).move_to_element_with_offset(
+        canvas, -60, -60
+    ).click_and_hold().move_by_offset(80, 40).move_by_offset(40, 60).release().perform()
+    browser.find_element(by.ID, "draw-go").click()
+    try:
+        wait(browser, 60).until(
+            lambda b: (
+                b.execute_script("return document.getElementById('output').naturalWidth") == 256
+            )
+        )
+    except Exception:
+        state = browser.execute_script(
+            "return [document.getElementById('error').textContent,"
+            " document.getElementById('drawing').hidden,"
+            " document.getElementById('output').naturalWidth]"
+        )
+        raise AssertionError(f"the drawing was not translated: {state}") from None
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="needs Debian's chromium and chromium-driver")
 def test_the_page_translates_an_upload_in_a_real_browser(server, tmp_path):
@@ -119,6 +144,7 @@ def test_the_page_translates_an_upload_in_a_real_browser(server, tmp_path):
         browser.save_screenshot(str(tmp_path / "page.png"))
         assert Image.open(tmp_path / "page.png").size[0] > 0
         browser.find_element(By.ID, "download").click()
+        _draw_and_translate(browser, By, WebDriverWait)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not list(downloads.glob("*.png")):
             time.sleep(0.2)

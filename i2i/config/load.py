@@ -201,6 +201,11 @@ def check_recipe(recipe: Recipe) -> None:
         "checkpoint.best.metric",
         f"must be one of {', '.join(VALIDATION_METRICS)} (or null), got {metric!r}",
     )
+    need(
+        metric not in VALIDATION_METRICS[3:] or recipe.log.val_palette is not None,
+        "checkpoint.best.metric",
+        f"{metric} needs log.val_palette (a palette.json from i2i eval --palette-colors)",
+    )
     for label, node in {
         "loss.adversarial": recipe.loss.adversarial,
         **{f"loss.terms.{name}": term for name, term in recipe.loss.terms.items()},
@@ -211,7 +216,14 @@ def check_recipe(recipe: Recipe) -> None:
         )
 
 
-VALIDATION_METRICS = ("val/l1", "val/psnr", "val/ssim")
+VALIDATION_METRICS = (
+    "val/l1",
+    "val/psnr",
+    "val/ssim",
+    "val/pixel_acc",
+    "val/class_acc",
+    "val/class_iou",
+)
 """The held-out metrics a run logs every log.sample_every (and checkpoint.best may pick)."""
 
 

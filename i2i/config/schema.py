@@ -128,7 +128,10 @@ class LogConfig:
     sample_every: int = 1000
     """Iterations between sample grids and held-out L1 (also at the start and the end)."""
     val_images: int = 8
-    """Held-out pairs in each sample grid and in the held-out L1."""
+    """Held-out pairs in each sample grid and in the held-out metrics (val/l1, psnr, ssim)."""
+    val_palette: str | None = None
+    """A palette.json (as i2i eval --palette-colors writes): adds val/pixel_acc,
+    val/class_acc and val/class_iou on the same pairs (the maps analogue of FCN-scores)."""
     sample_mode: Literal["paper", "eval"] = "paper"
     """'paper': G as at train time (dropout on, batch statistics); 'eval': eval mode."""
     progress: bool = True

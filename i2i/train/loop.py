@@ -165,6 +165,7 @@ def prepare(
         (recipe.model.in_channels, recipe.model.out_channels),
         device,
         recipe.seed,
+        _palette(recipe),
     )
     if processes.distributed:
         seed_everything(recipe.seed + 1_000_003 * processes.rank)
@@ -172,6 +173,21 @@ def prepare(
     run = Run(recipe, run_dir, device, method, state, train_set, preview, processes, precision)
     run.data_depth = depths
     return run
+
+
+def _palette(recipe: Recipe) -> Any:
+    """The palette of ``log.val_palette``, checked against the output channels, or None."""
+    if recipe.log.val_palette is None:
+        return None
+    from i2i.evaluation.palette import Palette
+
+    palette = Palette.load(Path(recipe.log.val_palette).expanduser())
+    if palette.colors.shape[1] != recipe.model.out_channels:
+        raise RecipeError(
+            f"log.val_palette: its colours have {palette.colors.shape[1]} channels, the "
+            f"outputs {recipe.model.out_channels}"
+        )
+    return palette
 
 
 def fit(run: Run) -> Path | None:

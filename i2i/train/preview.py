@@ -10,6 +10,7 @@ import torch
 from i2i.data.augment import held_out_pairs
 from i2i.data.loader import collate_pairs
 from i2i.evaluation.metrics import pair_metrics
+from i2i.evaluation.palette import Palette, PaletteScore
 from i2i.interfaces import PairedDataset
 from i2i.methods import TrainingMethod
 from i2i.testtime import Mode, generator_mode
@@ -32,10 +33,12 @@ class Preview:
         channels: tuple[int, int],
         device: torch.device,
         seed: int,
+        palette: Palette | None = None,
     ) -> None:
         batch = collate_pairs([dataset[i] for i in range(min(count, len(dataset)))])
         self.input, self.target = held_out_pairs(batch, direction, crop_size, channels, device)
         self.device, self.seed, self.direction = device, seed, direction
+        self.palette = palette
 
     def run(self, method: TrainingMethod, mode: Mode, grid_path: Path | None) -> dict[str, float]:
         """Show the held-out inputs to ``method``, optionally save a grid; the mean metrics
@@ -58,4 +61,9 @@ class Preview:
             ]
             save_grid(grid_path, rows, ("input", *method.preview_labels, "target"))
         scores = pair_metrics(output, self.target)
-        return {f"val/{key}": float(scores[key].mean()) for key in ("l1", "psnr", "ssim")}
+        values = {f"val/{key}": float(scores[key].mean()) for key in ("l1", "psnr", "ssim")}
+        if self.palette is not None:
+            counted = PaletteScore(self.palette)
+            counted.update(output, self.target)
+            values.update({f"val/{k}": v for k, v in counted.result().items()})
+        return values

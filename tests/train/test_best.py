@@ -68,3 +68,24 @@ def test_the_best_survives_a_sigkill_and_resume(tmp_path):
     seen = _validation(tmp_path / "victim")
     lowest = min(v["val/l1"] for s, v in seen.items() if s > 0)
     assert got["best"]["value"] == pytest.approx(lowest, rel=1e-5)
+
+
+def test_a_palette_adds_palette_accuracy_to_the_validation(tiny_recipe, tmp_path):
+    from i2i.errors import RecipeError
+
+    palette = tmp_path / "palette.json"
+    palette.write_text(json.dumps({"colors": [[0, 0, 0], [255, 255, 255], [200, 30, 30]]}))
+    with pytest.raises(RecipeError, match="val/pixel_acc needs log.val_palette"):
+        tiny_recipe("checkpoint.best.metric=val/pixel_acc")
+    recipe = tiny_recipe(
+        "train.max_steps=2",
+        "log.sample_every=2",
+        f"log.val_palette={palette}",
+        "checkpoint.best.metric=val/pixel_acc",
+    )
+    run_dir = Path(recipe.run.dir)
+    fit(prepare(recipe, run_dir, default_registry()))
+    last = _validation(run_dir)[2]
+    assert 0 <= last["val/pixel_acc"] <= 1 and {"val/class_acc", "val/class_iou"} <= set(last)
+    _, meta = load_checkpoint(run_dir / "checkpoints" / "best.safetensors")
+    assert meta["best"]["metric"] == "val/pixel_acc"
