@@ -41,8 +41,10 @@ def _i2i(*args: object):
 def test_translate_into_its_own_input_folder_is_refused_and_touches_nothing(
     tiny_checkpoint, tmp_path
 ):
-    before = _photos(tmp_path / "photos")
-    for flags in ([], ["--overwrite"]):
+    _photos(tmp_path / "photos")
+    Image.open(tmp_path / "photos" / "0.png").save(tmp_path / "photos" / "2.jpg")
+    before = _digests(tmp_path / "photos")
+    for flags in ([], ["--overwrite"], ["--format", "keep"]):
         result = _i2i(
             "translate",
             "-c",
@@ -53,9 +55,19 @@ def test_translate_into_its_own_input_folder_is_refused_and_touches_nothing(
             tmp_path / "photos",
             "--no-progress",
         )
-        assert "is the input" in one_line_error(result)
-        assert _digests(tmp_path / "photos") == before
+        assert "is the input folder" in one_line_error(result)
+        assert _digests(tmp_path / "photos") == before  # not even a new 2.png beside 2.jpg
     assert not (tmp_path / "photos" / LEDGER_NAME).exists()
+    single = _i2i(
+        "translate",
+        "-c",
+        tiny_checkpoint,
+        "-o",
+        tmp_path / "photos",
+        tmp_path / "photos" / "0.png",
+        "--no-progress",
+    )
+    assert "is the input" in one_line_error(single)  # a file input: its output is itself
 
 
 def test_translate_replaces_only_its_own_unchanged_outputs(tiny_checkpoint, tmp_path):

@@ -21,7 +21,7 @@ from i2i.data.images import IMAGE_EXTENSIONS, as_channels, list_images, read_ima
 from i2i.data.tiff import write_tiff
 from i2i.errors import DataError, quoted
 from i2i.inference.load import LoadedGenerator
-from i2i.outputs import OutputFolder
+from i2i.outputs import OutputFolder, OutputRefused
 from i2i.testtime import Mode
 
 if TYPE_CHECKING:
@@ -263,6 +263,13 @@ def translate_files(
     nor (without ``overwrite``) a file that is not this command's output of the same input
     (:mod:`i2i.outputs`); all of that is checked before anything is translated.
     """
+    for folder in (p for p in inputs if p.is_dir()):
+        if out_dir.exists() and out_dir.resolve() == folder.resolve():
+            raise OutputRefused(
+                f"--out {quoted(out_dir)} is the input folder {quoted(folder)}: the "
+                "translations would mix with (and later be read as) the inputs; write them "
+                "somewhere else (nothing was written)"
+            )
     files = expand_inputs(inputs)
     targets = {path: out_dir / output_name(path, format) for path in files}
     _refuse_shared_outputs(targets)
