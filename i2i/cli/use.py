@@ -159,10 +159,9 @@ def translate(
     direction_given = direction is not None
     direction = direction or model.direction
     generator = model.generator(direction)
-    if generator.module is None:
-        _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
-        if seed is not None and generator.fixed_mode == "paper":
-            click.echo("i2i: note: --seed does not reach onnxruntime's dropout", err=True)
+    generator.check_mode(_mode(eval_mode), checkpoint)  # before any work: Model checks again
+    if generator.module is None and seed is not None and generator.fixed_mode == "paper":
+        click.echo("i2i: note: --seed does not reach onnxruntime's dropout", err=True)
     if seed is not None:
         torch_seed(seed)
     _warn_about_halves(model, [Path(p) for p in inputs], aligned, direction_given)
@@ -206,18 +205,6 @@ def _warn_about_halves(model: Any, inputs: list[Path], aligned: bool, direction:
             "this one-network model translates each input whole",
             err=True,
         )
-
-
-def _check_fixed_mode(fixed: str | None, asked: str, checkpoint: str) -> None:
-    """An exported graph runs in the mode it was exported in; asking for the other one fails."""
-    if fixed is None or fixed == asked:
-        return
-    how = "i2i export --eval" if asked == "eval" else "i2i export (without --eval)"
-    flag = "with --eval" if fixed == "eval" else "without --eval"
-    raise CheckpointError(
-        f"{quoted(checkpoint)} was exported in {fixed} mode and cannot run in {asked} mode; "
-        f"run it {flag}, or export it again with {how}"
-    )
 
 
 def _check_data_root(root: Path, split: str, given: bool) -> None:
@@ -373,8 +360,7 @@ def evaluate_command(
     outputs = OutputFolder(Path(out), "eval", Path(checkpoint), overwrite=overwrite, inputs=read)
     outputs.check([Path(out) / name for name in (*REPORT_FILES, "palette.json")])
     generator = load_generator(checkpoint, registry, device, direction)
-    if generator.module is None:
-        _check_fixed_mode(generator.fixed_mode, _mode(eval_mode), checkpoint)
+    generator.check_mode(_mode(eval_mode), checkpoint)
     data = generator.recipe.get("data", {})
     direction = direction or generator.direction
     size = size or data.get("crop_size", 256)

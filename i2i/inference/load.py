@@ -55,6 +55,18 @@ class LoadedGenerator:
     def __post_init__(self) -> None:
         self.min_size = max(self.min_size, self.size_multiple)
 
+    def check_mode(self, mode: str, name: str) -> None:
+        """Refuse a test-time ``mode`` that an exported graph (fixed in one mode) cannot run."""
+        fixed = self.fixed_mode
+        if fixed is None or fixed == mode:
+            return
+        how = "i2i export --eval" if mode == "eval" else "i2i export (without --eval)"
+        flag = "with --eval" if fixed == "eval" else "without --eval"
+        raise CheckpointError(
+            f"{quoted(name)} was exported in {fixed} mode and cannot run in {mode} mode; "
+            f"run it {flag}, or export it again with {how}"
+        )
+
 
 def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> LoadedGenerator:
     return LoadedGenerator(

@@ -18,7 +18,7 @@ from PIL import Image, ImageOps
 from torch import Tensor
 
 from i2i.data.augment import match_channels, resize_square, to_rgb_array, to_signed_unit
-from i2i.errors import CheckpointError, DataError
+from i2i.errors import DataError
 from i2i.inference.load import LoadedGenerator, load_generator
 from i2i.inference.translate import translate_tiled, translate_whole
 from i2i.registry import Registry
@@ -98,12 +98,8 @@ class Model:
 
     @contextlib.contextmanager
     def _mode(self, generator: LoadedGenerator, mode: Mode) -> Iterator[None]:
+        generator.check_mode(mode, self.path.name)
         if generator.module is None:
-            if generator.fixed_mode not in (None, mode):
-                raise CheckpointError(
-                    f"{self.path.name} was exported in {generator.fixed_mode} mode and cannot "
-                    f"run in {mode} mode"
-                )
             yield
             return
         with generator_mode(generator.module, mode):
