@@ -41,6 +41,7 @@ class Model:
         directions: the directions it has a network for: both for a two-direction
             checkpoint (CycleGAN's G_A and G_B), else the one it was trained for (its single
             network then translates whatever it is given, whichever direction is asked).
+        depths: bits per value of the A and B data it was trained on (8 where unknown).
     """
 
     def __init__(self, path: str | Path, device: str = "cpu", registry: Registry | None = None):
@@ -52,18 +53,20 @@ class Model:
         first = load_generator(self.path, self.registry, device)
         self.direction = first.direction
         self._generators = {first.direction: first}
-        self.directions = DIRECTIONS if self._two_way() else (first.direction,)
-        self.depths = self._data_depths()
+        meta = self._metadata()
+        roles = {entry.get("role") for entry in (meta.get("translators") or {}).values()}
+        # a network per direction (CycleGAN's G_A and G_B), or one for whatever it is given
+        self.directions = DIRECTIONS if len(roles) > 1 else (first.direction,)
+        depths = meta.get("data_depth") or {}
+        self.depths = {side: int(bits) for side, bits in depths.items() if bits in (8, 16)}
 
-    def _data_depths(self) -> dict[str, int]:
-        """Bits per value of the A and B data the model was trained on (8 where unknown)."""
+    def _metadata(self) -> dict[str, Any]:
+        """The checkpoint's header metadata (empty for .pth and .onnx files)."""
         if self.path.suffix != ".safetensors":
             return {}
         from i2i.checkpoint import load_checkpoint
 
-        _, meta = load_checkpoint(self.path, prefix="\0")
-        depths = meta.get("data_depth") or {}
-        return {side: int(bits) for side, bits in depths.items() if bits in (8, 16)}
+        return load_checkpoint(self.path, prefix="\0")[1]
 
     def input_depth(self, direction: str | None = None) -> int:
         """Bits of the data this direction's input was trained on: 8 or 16."""
@@ -72,16 +75,6 @@ class Model:
     def output_depth(self, direction: str | None = None) -> int:
         """Bits of the data this direction's output was trained to match: 8 or 16."""
         return self.depths.get("B" if (direction or self.direction) == "AtoB" else "A", 8)
-
-    def _two_way(self) -> bool:
-        """True for a checkpoint with a network per direction (CycleGAN's G_A and G_B)."""
-        if self.path.suffix != ".safetensors":
-            return False
-        from i2i.checkpoint import load_checkpoint
-
-        _, meta = load_checkpoint(self.path, prefix="\0")
-        roles = {entry.get("role") for entry in (meta.get("translators") or {}).values()}
-        return len(roles) > 1
 
     def generator(self, direction: str | None = None) -> LoadedGenerator:
         """The network translating ``direction`` (default: :attr:`direction`)."""
