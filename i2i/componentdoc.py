@@ -5,15 +5,7 @@ python -m i2i.componentdoc > docs/components.md
 
 from __future__ import annotations
 
-from i2i.registry import KINDS, Component, Registry
-
-SHARED = {
-    "generator": ("in_channels", "out_channels"),
-    "discriminator": ("in_channels",),
-    "dataset": ("root", "split"),
-    "method": ("components",),
-}
-"""Arguments i2i gives a kind's factories itself (the rest come from the recipe node)."""
+from i2i.registry import KINDS, SHARED_ARGUMENTS, Component, Registry
 
 INTRO = """# Component reference
 
@@ -28,7 +20,7 @@ set (`model.generator={name: unet, ngf: 32}`), their defaults and meaning. Argum
 
 def argument_table(component: Component) -> list[str]:
     """Markdown rows (with header) of a component's arguments."""
-    shared = SHARED.get(component.kind, ())
+    shared = SHARED_ARGUMENTS.get(component.kind, ())
     rows = ["| argument | default | meaning |", "|---|---|---|"]
     for argument in component.arguments():
         default = "*given by i2i*" if argument.name in shared else f"`{argument.shown_default}`"

@@ -45,6 +45,11 @@ class Component:
         doc = inspect.getdoc(self.factory) or ""
         return doc.splitlines()[0] if doc else ""
 
+    def required_arguments(self) -> list[str]:
+        """Recipe arguments without a default (those the core gives left out)."""
+        shared = SHARED_ARGUMENTS.get(self.kind, ())
+        return [a.name for a in self.arguments() if a.default is REQUIRED and a.name not in shared]
+
     def arguments(self) -> list[Argument]:
         """The recipe arguments the factory takes: name, default, and its docstring line."""
         try:
@@ -68,6 +73,14 @@ class Component:
 
 REQUIRED = object()
 """The default of an argument that has none."""
+
+SHARED_ARGUMENTS: dict[str, tuple[str, ...]] = {
+    "generator": ("in_channels", "out_channels"),
+    "discriminator": ("in_channels",),
+    "dataset": ("root", "split"),
+    "method": ("components",),
+}
+"""Arguments the core gives every factory of a kind itself (the rest come from the recipe)."""
 
 
 @dataclass(frozen=True)
@@ -304,4 +317,4 @@ def check_arguments(
         )
 
 
-__all__ = ["KINDS", "Component", "NameClash", "Registry", "check_arguments"]
+__all__ = ["KINDS", "SHARED_ARGUMENTS", "Component", "NameClash", "Registry", "check_arguments"]

@@ -18,7 +18,6 @@ obligations in prose.
 
 from __future__ import annotations
 
-import inspect
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -380,29 +379,6 @@ def check_method(
         )
 
 
-SHARED_ARGUMENTS = {
-    "generator": ("in_channels", "out_channels"),
-    "discriminator": ("in_channels",),
-    "dataset": ("root", "split"),
-    "method": ("components",),
-}
-"""The arguments the core gives every factory of a kind (the rest come from the recipe)."""
-
-
-def _required_arguments(factory: Any, shared: tuple[str, ...]) -> list[str]:
-    try:
-        parameters = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return []
-    return [
-        p.name
-        for p in parameters
-        if p.default is inspect.Parameter.empty
-        and p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-        and p.name not in shared
-    ]
-
-
 def check_plugin(plugin: str, *, registry: Registry | None = None) -> list[str]:
     """Run the check of its kind on every component ``plugin`` registers, with defaults.
 
@@ -416,8 +392,7 @@ def check_plugin(plugin: str, *, registry: Registry | None = None) -> list[str]:
         raise ContractError(f"plugin '{plugin}' registers no components (is it installed?)")
     for component in components:
         name = component.qualified
-        shared = SHARED_ARGUMENTS.get(component.kind, ())
-        if _required_arguments(component.factory, shared):
+        if component.required_arguments():
             continue
         if component.kind == "generator":
             check_generator(name, registry=registry)

@@ -57,11 +57,11 @@ def plugins(kind: str | None, strict: bool, pattern: str) -> None:
         click.echo(f"  {component.kind:<14} {shown:<24} {component.plugin:<14} {component.summary}")
     exact = [c for c in registry.components(kind, every=True) if pattern in (c.name, c.qualified)]
     for component in exact:
-        from i2i.componentdoc import SHARED
+        from i2i.registry import SHARED_ARGUMENTS
 
         click.echo(f"\n{component.kind} {component.qualified}: {component.summary}")
         for argument in component.arguments():
-            shared = argument.name in SHARED.get(component.kind, ())
+            shared = argument.name in SHARED_ARGUMENTS.get(component.kind, ())
             default = "(given by i2i)" if shared else argument.shown_default
             click.echo(f"  {argument.name:<18} {default:<15} {argument.doc}")
     if strict and not loaded.healthy:
