@@ -44,6 +44,29 @@ class MissingDataset(DataError):
         self.dataset, self.parent = dataset, parent
 
 
+class TooManyPixels(DataError):
+    """An image declares more pixels than the limit: refused from its header, undecoded.
+
+    Attributes:
+        pixels: the pixels it declares (None where only Pillow's own guard knows).
+        limit: the limit it is over.
+        size: its ``(width, height)``, where known.
+    """
+
+    def __init__(
+        self, name: object, pixels: int | None, limit: int, size: tuple[int, int] | None = None
+    ) -> None:
+        self.pixels, self.limit, self.size = pixels, limit, size
+        shown = f"{pixels} pixels" if pixels is not None else "too many pixels"
+        if size is not None:
+            shown = f"{size[0]}x{size[1]} = {shown}"
+        super().__init__(
+            f"image {quoted(name)} is {shown}, over the limit of {limit} (a guard against "
+            "decompression bombs); if it is genuine, raise data.max_pixels (or --max-pixels, "
+            "or $I2I_MAX_PIXELS)"
+        )
+
+
 class CheckpointError(I2IError):
     """A checkpoint cannot be written or read."""
 

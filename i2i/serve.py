@@ -13,15 +13,16 @@ import html
 import io
 import json
 import threading
-import warnings
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
+from i2i.data.images import open_image
+from i2i.errors import DataError, TooManyPixels
 from i2i.inference.model import Model
 
 DEFAULT_MAX_UPLOAD = 20 * 2**20
@@ -72,25 +73,14 @@ class Translator:
 
     def _decode(self, body: bytes) -> Image.Image:
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                image = Image.open(io.BytesIO(body))
-                width, height = image.size
-                if width * height > self.max_pixels:
-                    raise ImageRequestError(
-                        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
-                        f"the image is {width}x{height} pixels, over the limit of "
-                        f"{self.max_pixels}",
-                    )
-                image.load()
-                return image
-        except (
-            UnidentifiedImageError,
-            OSError,
-            SyntaxError,
-            ValueError,
-            Image.DecompressionBombError,
-        ):
+            return open_image(io.BytesIO(body), self.max_pixels)
+        except TooManyPixels as error:
+            shown = f"{error.size[0]}x{error.size[1]}" if error.size else str(error.pixels)
+            raise ImageRequestError(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"the image is {shown} pixels, over the limit of {self.max_pixels}",
+            ) from None
+        except DataError:
             raise ImageRequestError(
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "the upload is not an image i2i can read"
             ) from None

@@ -6,13 +6,14 @@ import os
 import re
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from i2i.data.tiff import is_tiff, read_tiff
-from i2i.errors import DataError, DataWarning, MissingDataset, quoted
+from i2i.errors import DataError, DataWarning, MissingDataset, TooManyPixels, quoted
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
@@ -98,41 +99,37 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def open_image(path: Path) -> Image.Image:
-    """Decode ``path`` with Pillow, upright as viewers show it (EXIF orientation applied).
+def open_image(source: Path | BinaryIO, max_pixels: int | None = None) -> Image.Image:
+    """Decode a file (or an open binary stream) with Pillow, upright as viewers show it
+    (EXIF orientation applied).
 
-    Its pixel count is checked against :func:`max_pixels` from the header, before anything
-    is decoded; every failure is a one-line :class:`DataError` naming the file.
+    Its pixel count is checked against ``max_pixels`` (default :func:`max_pixels`) from the
+    header, before anything is decoded (:class:`TooManyPixels`); every other failure is a
+    one-line :class:`DataError` naming the file.
     """
+    limit = max_pixels or _max_pixels
+    name = source if isinstance(source, Path) else getattr(source, "name", "the image")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
-            with Image.open(path) as image:
+            with Image.open(source) as image:
                 width, height = image.size
-                if width * height > _max_pixels:
-                    raise _too_large(path, f"{width}x{height} = {width * height} pixels")
+                if width * height > limit:
+                    raise TooManyPixels(name, width * height, limit, (width, height))
                 image.load()
                 return ImageOps.exif_transpose(image)
     except Image.DecompressionBombError as error:  # Pillow's guard: it stops before our check
         counted = re.search(r"\((\d+) pixels\)", str(error))
-        raise _too_large(path, f"{counted[1]} pixels" if counted else "too many pixels") from None
+        raise TooManyPixels(name, int(counted[1]) if counted else None, limit) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
-        if path.is_symlink() and not path.exists():
+        if isinstance(source, Path) and source.is_symlink() and not source.exists():
             raise DataError(
-                f"image {quoted(path)} is a broken symbolic link (its target is missing, or "
+                f"image {quoted(source)} is a broken symbolic link (its target is missing, or "
                 "links loop); fix or remove it"
             ) from None
         raise DataError(
-            f"cannot decode image {quoted(path)} ({error}); replace or remove the file"
+            f"cannot decode image {quoted(name)} ({error}); replace or remove the file"
         ) from None
-
-
-def _too_large(path: Path, pixels: str) -> DataError:
-    return DataError(
-        f"image {quoted(path)} is {pixels}, over the limit of "
-        f"{_max_pixels} (a guard against decompression bombs); if it is genuine, raise "
-        "data.max_pixels (or --max-pixels, or $I2I_MAX_PIXELS)"
-    )
 
 
 def read_rgb(path: Path) -> torch.Tensor:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from i2i.errors import DataError, quoted
+from i2i.errors import DataError, TooManyPixels, quoted
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 
@@ -34,11 +34,7 @@ def read_tiff(path: Path, max_pixels: int) -> torch.Tensor:
             shape, axes = tuple(series.shape), series.axes
             height, width = _height_width(shape, axes)
             if height * width > max_pixels:
-                raise DataError(
-                    f"image {quoted(path)} is {width}x{height} = {height * width} pixels, over "
-                    f"the limit of {max_pixels} (a guard against decompression bombs); if it "
-                    "is genuine, raise data.max_pixels (or --max-pixels, or $I2I_MAX_PIXELS)"
-                )
+                raise TooManyPixels(path, height * width, max_pixels, (width, height))
             array = series.asarray()
     except DataError:
         raise
