@@ -10,6 +10,14 @@ import click
 from i2i.cli.base import DEVICE, POSITIVE, main, reports_errors
 from i2i.errors import CheckpointError, DataError, quoted
 
+checkpoint_option = click.option(
+    "--checkpoint",
+    "-c",
+    required=True,
+    type=click.Path(),
+    help="i2i .safetensors, official *_net_G.pth, exported .onnx, or a run directory (its "
+    "best checkpoint where one is tracked, else its latest).",
+)
 max_pixels_option = click.option(
     "--max-pixels",
     type=POSITIVE,
@@ -29,14 +37,7 @@ def _mode(eval_mode: bool) -> str:
 
 
 @main.command()
-@click.option(
-    "--checkpoint",
-    "-c",
-    required=True,
-    type=click.Path(),
-    help="i2i .safetensors, official *_net_G.pth, exported .onnx, or a run directory (its "
-    "best checkpoint where one is tracked, else its latest).",
-)
+@checkpoint_option
 @click.option(
     "--out",
     "-o",
@@ -246,13 +247,7 @@ def convert(source: str, target: str, overwrite: bool) -> None:
 
 
 @main.command("eval")
-@click.option(
-    "--checkpoint",
-    "-c",
-    required=True,
-    type=click.Path(),
-    help="A checkpoint file, or a run directory (its best checkpoint, else its latest).",
-)
+@checkpoint_option
 @click.option(
     "--data",
     "data_root",
@@ -416,13 +411,7 @@ def evaluate_command(
 
 
 @main.command()
-@click.option(
-    "--checkpoint",
-    "-c",
-    required=True,
-    type=click.Path(),
-    help="A checkpoint file, or a run directory (its best checkpoint, else its latest).",
-)
+@checkpoint_option
 @click.option(
     "--eval",
     "eval_mode",
