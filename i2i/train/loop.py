@@ -330,7 +330,9 @@ def fit(run: Run) -> Path | None:
                 stopping = any_process(stop.signal is not None, run.device)
                 if not progress.disable and state.step % min(10, recipe.log.every) == 0:
                     # this step's losses, so short runs show some before the first log line
-                    progress.set_postfix({k: f"{v.item():.3g}" for k, v in losses.items()})
+                    values = torch.stack([v.detach().float() for v in losses.values()])
+                    shown = zip(losses, values.tolist())  # one device sync, not one per loss
+                    progress.set_postfix({k: f"{v:.3g}" for k, v in shown})
                 progress.update()
                 if state.step % recipe.log.every == 0 or state.step == total:
                     values = meter.report()
