@@ -52,3 +52,12 @@ def pip_install_into(target: Path, package: Path) -> None:
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps"]
     command += ["--no-build-isolation", "--no-index", "--target", str(target), str(package)]
     subprocess.run(command, check=True, capture_output=True, text=True)
+
+
+def resume_in_subprocess(run_dir: Path):
+    """``python -m i2i resume RUN_DIR`` as a new process; its CompletedProcess."""
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "i2i", "resume", str(run_dir)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +12,7 @@ from i2i.checkpoint import load_checkpoint
 from i2i.inference.load import resolve_checkpoint
 from i2i.plugins import default_registry
 from i2i.train.loop import fit, prepare
+from tests.helpers import resume_in_subprocess
 from tests.train.test_resume import _launch, _wait_for_step
 
 BEST = ["checkpoint.best.metric=val/l1", "checkpoint.best.mode=min", "log.sample_every=2"]
@@ -55,12 +54,7 @@ def test_the_best_survives_a_sigkill_and_resume(tmp_path):
     _wait_for_step(tmp_path / "victim", 11, victim)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=60)
-    resumed = subprocess.run(
-        [sys.executable, "-m", "i2i", "resume", str(tmp_path / "victim")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    resumed = resume_in_subprocess(tmp_path / "victim")
     assert resumed.returncode == 0, resumed.stderr
     expected = load_checkpoint(tmp_path / "reference" / "checkpoints" / "best.safetensors")[1]
     got = load_checkpoint(tmp_path / "victim" / "checkpoints" / "best.safetensors")[1]

@@ -19,6 +19,7 @@ from i2i.train.loop import fit, prepare
 from i2i.train.resume import resume
 from i2i.train.rundir import choose_run_dir
 from tests.conftest import TINY_OVERRIDES
+from tests.helpers import resume_in_subprocess
 
 pytestmark = pytest.mark.fault
 QUICKSTART = Path(__file__).parents[2] / "recipes" / "quickstart.yaml"
@@ -103,12 +104,7 @@ def test_sigkill_then_resume_matches_an_uninterrupted_run(tmp_path):
     victim.wait(timeout=60)
     assert victim.returncode == -signal.SIGKILL
     killed_at = max(_steps(tmp_path / "victim"))
-    resumed = subprocess.run(
-        [sys.executable, "-m", "i2i", "resume", str(tmp_path / "victim")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    resumed = resume_in_subprocess(tmp_path / "victim")
     assert resumed.returncode == 0, resumed.stderr
     expected, got = _steps(tmp_path / "reference"), _steps(tmp_path / "victim")
     assert sorted(got) == list(range(1, 25)), f"killed at {killed_at}"
