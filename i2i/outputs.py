@@ -8,6 +8,7 @@ is recorded in ``.i2i-outputs.jsonl``, one line per file, in the output folder.
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 from collections.abc import Callable, Iterable
@@ -120,7 +121,7 @@ class OutputFolder:
         """Check ``path``, have ``write`` fill it atomically, and record it as this output."""
         source_key = _source(source) if source is not None else self.source
         self.check([path], [source_key])
-        for stray in path.parent.glob(f".{_glob_escape(path.name)}.*{TEMPORARY_SUFFIX}"):
+        for stray in path.parent.glob(f".{glob.escape(path.name)}.*{TEMPORARY_SUFFIX}"):
             stray.unlink(missing_ok=True)  # left by a killed run writing this very output
         write_atomic(path, write)
         self._record(path, source_key)
@@ -143,7 +144,3 @@ class OutputFolder:
 
 def _source(source: Path | str) -> str:
     return os.path.abspath(source) if isinstance(source, Path) else str(source)
-
-
-def _glob_escape(name: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
