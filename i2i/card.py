@@ -15,11 +15,11 @@ from typing import Any
 import yaml
 
 
-def _node(node: Any) -> str:
+def _node(node: Any, default: str = "?") -> str:
     if not isinstance(node, dict):
         return "?"
     arguments = ", ".join(f"{k}={v}" for k, v in node.items() if k != "name")
-    return f"`{node.get('name', '?')}`" + (f" ({arguments})" if arguments else "")
+    return f"`{node.get('name', default)}`" + (f" ({arguments})" if arguments else "")
 
 
 def last_validation(metrics: Path | None) -> dict[str, float]:
@@ -63,9 +63,11 @@ def model_card(
         f"{model_node.get('in_channels', '?')} → {model_node.get('out_channels', '?')} channels |",
         f"| discriminator | {_node(model_node.get('discriminator'))} |",
         f"| objective | adversarial {_node(loss.get('adversarial'))}; terms "
-        + ", ".join(f"{k} {_node(v)}" for k, v in (loss.get("terms") or {}).items())
+        + ", ".join(f"{k} {_node(v, default=k)}" for k, v in (loss.get("terms") or {}).items())
         + " |",
-        f"| data | {_node(data.get('dataset'))} from `{data.get('root')}`, "
+        f"| data | {_node(data.get('dataset'))}"
+        + (f" from `{data['root']}`" if data.get("root") else "")
+        + ", "
         f"{data.get('direction', 'AtoB')}, crops of {data.get('crop_size', '?')}² |",
         f"| trained | {meta.get('step', '?')} iterations (epoch {meta.get('epoch', 0) + 1}) |",
     ]

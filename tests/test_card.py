@@ -34,3 +34,11 @@ def test_an_export_gets_its_card(tiny_checkpoint, tmp_path):
     assert result.exit_code == 0, result.output
     card = (tmp_path / "model.README.md").read_text()
     assert "exported from tiny.safetensors" in card and "i2i translate -c model.onnx" in card
+
+
+def test_a_term_without_a_name_shows_its_label_and_a_generated_dataset_no_root(tiny_recipe):
+    recipe = tiny_recipe("train.max_steps=1")
+    run_dir = Path(recipe.run.dir)
+    fit(prepare(recipe, run_dir, default_registry()))
+    card = (run_dir / "checkpoints" / "README.md").read_text()
+    assert "terms l1 `l1` (weight=100.0)" in card and "from `None`" not in card
