@@ -75,6 +75,11 @@ class Study:
     """Column heading of the reference figures."""
 
 
+def slug_of(name: str) -> str:
+    """A variant's folder name: its name with anything but letters and digits as '-'."""
+    return re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower() or "variant"
+
+
 @dataclass
 class Variant:
     """One run of the plan: a variant at one seed, and everything needed to train it."""
@@ -86,8 +91,8 @@ class Variant:
 
     @property
     def slug(self) -> str:
-        """The variant's folder name: its name with anything but letters and digits as '-'."""
-        return re.sub(r"[^A-Za-z0-9]+", "-", self.name).strip("-").lower() or "variant"
+        """The variant's folder name (:func:`slug_of` its name)."""
+        return slug_of(self.name)
 
 
 @dataclass

@@ -79,3 +79,17 @@ def clear_unstarted_run(folder: Path) -> None:
     checkpoints = folder / "checkpoints"
     if checkpoints.is_dir() and not any(checkpoints.iterdir()):
         checkpoints.rmdir()
+
+
+def is_trained(folder: Path) -> bool:
+    """True when the run's training ended (its metrics end with the run's elapsed time)."""
+    import json
+
+    metrics = folder / "metrics.jsonl"
+    if not metrics.is_file() or not has_checkpoint(folder):
+        return False
+    lines = [line for line in metrics.read_text().splitlines() if line.strip()]
+    try:
+        return bool(lines) and "elapsed_s" in json.loads(lines[-1])
+    except ValueError:
+        return False
