@@ -10,9 +10,12 @@ from typing import TYPE_CHECKING
 import click
 
 from i2i.cli.base import main, reports_errors, warn_plugin_problems
-from i2i.errors import MissingDataset
+from i2i.cli.launch import launcher_options
+from i2i.errors import MissingDataset, RecipeError, quoted
 
 if TYPE_CHECKING:  # imported when a command runs: `i2i --help` stays quick without torch
+    from i2i.config.schema import Recipe
+    from i2i.launch.slurm import SlurmOptions
     from i2i.train.distributed import Processes
     from i2i.train.loop import Run
 
@@ -27,8 +30,11 @@ if TYPE_CHECKING:  # imported when a command runs: `i2i --help` stays quick with
     help="When run.dir already holds a run, continue it as `i2i resume` does instead of "
     "refusing; otherwise start it. One command line for jobs that get requeued.",
 )
+@launcher_options
 @reports_errors
-def run(recipe: str, overrides: tuple[str, ...], resume_existing: bool) -> None:
+def run(
+    recipe: str, overrides: tuple[str, ...], resume_existing: bool, slurm: SlurmOptions | None
+) -> None:
     """Train from RECIPE, with optional key=value OVERRIDES.
 
     \b
@@ -38,6 +44,7 @@ def run(recipe: str, overrides: tuple[str, ...], resume_existing: bool) -> None:
       i2i run recipes/pix2pix_maps.yaml model.generator.name=encoder_decoder
       i2i run --resume recipes/pix2pix_maps.yaml run.dir=runs/maps
       torchrun --nproc-per-node 2 -m i2i run recipes/pix2pix_maps.yaml data.batch_size=2
+      i2i run recipes/pix2pix_maps.yaml --launcher slurm --gpus-per-run 1 --time 8:00:00
     """
     from i2i.config import load_recipe
     from i2i.plugins import default_registry
@@ -47,6 +54,9 @@ def run(recipe: str, overrides: tuple[str, ...], resume_existing: bool) -> None:
     from i2i.train.rundir import choose_run_dir, clear_unstarted_run, has_checkpoint, holds_run
 
     config = load_recipe(recipe, overrides)
+    if slurm is not None:
+        _submit(recipe, overrides, config, resume_existing, slurm)
+        return
     requested = Path(config.run.dir or Path("runs") / Path(recipe).stem)
     if resume_existing and holds_run(requested):
         if has_checkpoint(requested):
@@ -92,6 +102,46 @@ def resume(run_dir: str, overrides: tuple[str, ...]) -> None:
     from i2i.train.resume import resume as resume_run
 
     _train(lambda processes: resume_run(Path(run_dir), overrides, default_registry(), processes))
+
+
+def _submit(
+    recipe: str,
+    overrides: tuple[str, ...],
+    config: Recipe,
+    resume_existing: bool,
+    slurm: SlurmOptions,
+) -> None:
+    """Submit the run as one SLURM job that continues exactly after every requeue."""
+    from dataclasses import replace
+
+    from i2i.launch import read_record
+    from i2i.launch.run import SingleRun
+    from i2i.launch.slurm import SlurmLauncher
+    from i2i.train.rundir import choose_run_dir, holds_run
+
+    requested = Path(config.run.dir or Path("runs") / Path(recipe).stem)
+    if resume_existing and holds_run(requested):
+        folder = requested
+    else:
+        folder = choose_run_dir(config.run.dir, recipe)
+    folder = folder.absolute()
+    launcher = SlurmLauncher(replace(slurm, job_name=f"i2i-{folder.name}"), folder / "slurm")
+    job = read_record(folder).get("job_id")
+    if job and launcher.queued([job]):
+        raise RecipeError(
+            f"run.dir {quoted(folder)} is already queued as SLURM job {job}; nothing was "
+            "submitted (see squeue)"
+        )
+    rest = [o for o in overrides if not o.startswith("run.dir=")]
+    folder.mkdir(parents=True, exist_ok=True)
+    launcher.launch([SingleRun(Path(recipe).absolute(), rest, folder)])
+    record = read_record(folder)
+    click.echo(
+        f"i2i: submitted SLURM job {record['job_id']}; run in {folder}; job log "
+        f"{record['slurm_log']}. It saves a checkpoint and is requeued at its time limit or on "
+        f"preemption; afterwards `i2i resume {folder}` continues it like any run.",
+        err=True,
+    )
 
 
 def interactive() -> bool:

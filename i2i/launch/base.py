@@ -57,7 +57,11 @@ class Launcher(ABC):
         """Run ``tasks`` to their end (local) or submit them (cluster), recording each."""
 
     def queued(self, job_ids: Sequence[str]) -> dict[str, str]:
-        """The engine's state (``PENDING``, ``RUNNING``...) of each id it still holds."""
+        """``pending`` or ``running`` for each of ``job_ids`` the engine will still run.
+
+        Jobs that ended (or that it never knew) are left out: those are the ones to submit
+        again when they are not done.
+        """
         return {}
 
 

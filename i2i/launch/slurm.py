@@ -43,6 +43,16 @@ except ImportError:  # pragma: no cover - the message below says what to install
     Checkpointable = object  # type: ignore[assignment,misc]
 
 
+QUEUE_STATES = {
+    **dict.fromkeys(
+        ("PENDING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED", "CONFIGURING", "SUSPENDED"),
+        "pending",
+    ),
+    **dict.fromkeys(("RUNNING", "COMPLETING", "SIGNALING", "STAGE_OUT", "RESIZING"), "running"),
+}
+"""SLURM job states in which the job will still run (or runs), and what i2i calls them."""
+
+
 class SlurmUnavailable(I2IError):
     """submitit is not installed, or SLURM's commands are not on this machine."""
 
@@ -192,7 +202,8 @@ class SlurmTask(Checkpointable):
             job = os.environ.get("SLURM_ARRAY_JOB_ID")
             job_id = f"{job}_{os.environ['SLURM_ARRAY_TASK_ID']}" if job else None
             job_id = job_id or os.environ.get("SLURM_JOB_ID")
-            write_record(folder, state="running", job_id=job_id, host=os.uname().nodename)
+            host = os.uname().nodename
+            write_record(folder, state="running", job_id=job_id, host=host, error=None, log=None)
         while (stage := self.task.next_stage()) is not None:
             if rank:  # other nodes only join the distributed training, logging apart
                 if not stage.distributed:
@@ -269,7 +280,7 @@ class SlurmLauncher(Launcher):
             )
 
     def queued(self, job_ids: Sequence[str]) -> dict[str, str]:
-        """``squeue``'s state (``PENDING``, ``RUNNING``...) of each of ``job_ids`` it holds."""
+        """``pending`` or ``running`` for each of ``job_ids`` that ``squeue`` still holds."""
         if not job_ids:
             return {}
         result = subprocess.run(
@@ -284,5 +295,6 @@ class SlurmLauncher(Launcher):
         held: dict[str, str] = {}
         for line in result.stdout.splitlines():
             job, _, state = line.strip().partition("|")
-            held[job] = state
+            if state in QUEUE_STATES:
+                held[job] = QUEUE_STATES[state]
         return {job: held[job] for job in job_ids if job in held}

@@ -34,7 +34,6 @@ from i2i.launch.local import progress_wanted
 from i2i.lock import LOCK_NAME, lock_folder
 from i2i.study.schema import Plan, Variant
 from i2i.study.scoring import eval_command
-from i2i.study.status import ACTIVE
 from i2i.train.rundir import is_trained
 
 Echo = Callable[[str], None]
@@ -207,4 +206,4 @@ def queued_tasks(launcher: Launcher, tasks: list[StudyRun]) -> list[StudyRun]:
     """The tasks whose recorded job the launcher's queue still holds (pending or running)."""
     ids = {id(t): read_record(t.folder).get("job_id") for t in tasks}
     states = launcher.queued([job for job in ids.values() if job])
-    return [t for t in tasks if states.get(ids[id(t)] or "") in ACTIVE]
+    return [t for t in tasks if ids[id(t)] in states]

@@ -23,21 +23,6 @@ from i2i.train.rundir import has_checkpoint, is_trained
 
 Queue = Callable[[Sequence[str]], dict[str, str]]
 
-ACTIVE = {
-    "PENDING",
-    "RUNNING",
-    "REQUEUED",
-    "CONFIGURING",
-    "COMPLETING",
-    "SUSPENDED",
-    "REQUEUE_HOLD",
-    "REQUEUE_FED",
-    "RESIZING",
-    "SIGNALING",
-    "STAGE_OUT",
-}
-"""SLURM job states in which the job will still run (or runs): never submit it again."""
-
 
 @dataclass
 class RunStatus:
@@ -106,11 +91,10 @@ def run_status(variant: str, seed: int, folder: Path, queue: dict[str, str]) -> 
     recorded = record.get("state")
     if (folder / "study.json").is_file():
         status.state = "done"
-    elif held in ACTIVE:
-        if held == "PENDING":
-            status.state = "requeued" if recorded in ("preempted", "requeued") else "pending"
-        else:
-            status.state = "running" if held in ("RUNNING", "COMPLETING") else held.lower()
+    elif held == "pending":
+        status.state = "requeued" if recorded in ("preempted", "requeued") else "pending"
+    elif held == "running":
+        status.state = "running"
     elif recorded == "failed":
         status.state, status.error, status.log = "failed", record.get("error"), record.get("log")
     elif recorded in ("preempted", "requeued"):
