@@ -53,3 +53,37 @@ def test_the_sharpness_ratio_is_explained_above_and_below_one():
     explained = text[text.index("`sharpness`") :][:900]
     for words in ("below 1", "above 1", "noise", "near 1"):
         assert words in explained, words
+
+
+def _documented_recipe_files() -> set[str]:
+    """Every ``recipes/....yaml`` path named in README.md and docs/*.md."""
+    import re
+
+    pages = [DOCS.parent / "README.md", *sorted(DOCS.glob("*.md"))]
+    return {
+        match
+        for page in pages
+        for match in re.findall(r"recipes/[\w./-]+\.ya?ml", page.read_text())
+    }
+
+
+def test_every_recipe_and_study_the_docs_name_is_in_git_and_loads():
+    import subprocess
+
+    from i2i.config import load_recipe
+    from i2i.plugins import default_registry
+    from i2i.study.schema import load_study
+
+    named = _documented_recipe_files()
+    assert {"recipes/pix2pix_maps.yaml", "recipes/studies/objective.yaml"} <= named
+    root = DOCS.parent
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", *sorted(named)], cwd=root, capture_output=True, text=True
+    ).stdout.split()
+    assert sorted(tracked) == sorted(named), "named in the docs but not in git"
+    for path in sorted(named):
+        if path.startswith("recipes/studies/"):
+            plan = load_study(root / path, [], default_registry())
+            assert plan.runs, path
+        else:
+            assert load_recipe(root / path, []).model.generator, path

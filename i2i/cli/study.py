@@ -166,8 +166,13 @@ def _watch(plan: Plan, folder: Path, launcher: Any, echo: Any) -> list | None:
             finished = finished_runs(plan, folder)
             return [(v, finished[i]["summary"]) for i, v in enumerate(plan.runs)]
         if all(s.state in ("done", "failed", "stopped", "preempted") for s in statuses):
-            echo("some runs ended without finishing (see above); run this command again")
-            return None
+            from i2i.study.runner import StudyFailed
+
+            ended = [s for s in statuses if s.state != "done"]
+            raise StudyFailed(
+                f"{len(ended)} run(s) ended without finishing ({ended[0].line()}); fix what "
+                "failed and run the same command: it resubmits only those"
+            )
         time.sleep(5)
 
 

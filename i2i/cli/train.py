@@ -120,18 +120,19 @@ def _submit(
     from i2i.train.rundir import choose_run_dir, holds_run
 
     requested = Path(config.run.dir or Path("runs") / Path(recipe).stem)
+    job = read_record(requested).get("job_id") if config.run.dir else None
+    launcher = SlurmLauncher(replace(slurm, job_name=f"i2i-{requested.name}"), requested / "slurm")
+    if job and launcher.queued([job]):  # before anything else: the job may have started it
+        raise RecipeError(
+            f"run.dir {quoted(requested)} is already queued as SLURM job {job}; nothing was "
+            "submitted (see squeue)"
+        )
     if resume_existing and holds_run(requested):
         folder = requested
     else:
         folder = choose_run_dir(config.run.dir, recipe)
     folder = folder.absolute()
     launcher = SlurmLauncher(replace(slurm, job_name=f"i2i-{folder.name}"), folder / "slurm")
-    job = read_record(folder).get("job_id")
-    if job and launcher.queued([job]):
-        raise RecipeError(
-            f"run.dir {quoted(folder)} is already queued as SLURM job {job}; nothing was "
-            "submitted (see squeue)"
-        )
     rest = [o for o in overrides if not o.startswith("run.dir=")]
     folder.mkdir(parents=True, exist_ok=True)
     launcher.launch([SingleRun(Path(recipe).absolute(), rest, folder)])
