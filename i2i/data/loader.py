@@ -129,7 +129,8 @@ def make_loader(
 
     It draws its workers' base seed from its own generator: drawing it from torch's global
     one, as by default, would shift the training stream each time an epoch starts, and a
-    resumed run, starting mid-epoch, could not replay it.
+    resumed run, starting mid-epoch, could not replay it. Its workers ignore SIGINT and SIGTERM
+    (see :func:`leave_stopping_to_the_main_process`).
     """
     return DataLoader(
         dataset,
@@ -141,7 +142,23 @@ def make_loader(
         persistent_workers=num_workers > 0,
         prefetch_factor=4 if num_workers > 0 else None,
         generator=torch.Generator().manual_seed(seed),
+        worker_init_fn=leave_stopping_to_the_main_process if num_workers > 0 else None,
     )
+
+
+def leave_stopping_to_the_main_process(_worker: int) -> None:
+    """In a loader worker: ignore SIGINT and SIGTERM; the main process stops the run.
+
+    A cluster signals every process of a job at once (SLURM's preemption, ``scontrol requeue``,
+    the time limit), and a terminal's Ctrl-C reaches the whole process group. A worker killed
+    by it would make the main process fail with torch's "DataLoader worker is killed" before
+    it could save its checkpoint; ignoring the signal lets the main process finish its step,
+    checkpoint, and shut the workers down itself.
+    """
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
 
 
 def split_direction(batch: dict[str, Any], direction: str) -> tuple[torch.Tensor, torch.Tensor]:

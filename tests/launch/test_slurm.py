@@ -64,7 +64,8 @@ def test_a_study_on_slurm_gives_the_results_of_the_same_study_run_here(cluster):
 
 def test_a_run_signalled_at_its_time_limit_and_then_preempted_continues_exactly(cluster):
     (cluster / "one.yaml").write_text(
-        "recipe: base.yaml\nbudget: [train.max_steps=240, log.every=1, checkpoint.every=100]\n"
+        "recipe: base.yaml\nbudget: [train.max_steps=240, log.every=1, checkpoint.every=100, "
+        "data.num_workers=2]\n"
         "variants: {L1+cGAN: []}\neval: {palette_colors: 3}\n"
     )
     submitted = i2i(
@@ -80,7 +81,8 @@ def test_a_run_signalled_at_its_time_limit_and_then_preempted_continues_exactly(
     wait_for(lambda: record(run).get("state") == "requeued", 60, "the task to checkpoint")
     assert "requeued" in study_lines("out", cluster)[0]
     release(job)
-    # the preemption path: SLURM requeues the running job (SIGTERM to all its processes)
+    # the preemption path: SLURM requeues the running job (SIGTERM to every process, the
+    # loader's workers included)
     wait_for(lambda: last_step(run) >= 140, 120, "140 steps")
     subprocess.run(["scontrol", "requeue", job], check=True)
     wait_for(lambda: record(run).get("state") == "preempted", 60, "the task to checkpoint")
@@ -91,7 +93,8 @@ def test_a_run_signalled_at_its_time_limit_and_then_preempted_continues_exactly(
     # the same run, uninterrupted, here, with the same two threads
     plain = i2i(
         "run", "base.yaml", "train.max_steps=240", "log.every=1", "checkpoint.every=100",
-        "run.dir=plain", cwd=cluster, env={**os.environ, "OMP_NUM_THREADS": "2"},
+        "data.num_workers=2", "run.dir=plain", cwd=cluster,
+        env={**os.environ, "OMP_NUM_THREADS": "2"},
     )  # fmt: skip
     assert plain.returncode == 0, plain.stderr
     requeued, uninterrupted = losses(run), losses(cluster / "plain")
