@@ -10,11 +10,14 @@ path. Temporaries a killed process left behind are recognisable by name and remo
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 from i2i.errors import WriteError
 
@@ -61,6 +64,23 @@ def write_atomic(path: Path, write: Callable[[str], None]) -> None:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def open_for_appending(path: Path | str, binary: bool = False) -> IO[Any]:
+    """Open ``path`` to append to (creating it), never through a symbolic link.
+
+    Appending follows links, so a link planted where a log or a lock belongs (on a shared
+    cluster file system, say) would make i2i write into the file it points at. Refused, as a
+    FIFO or a device is, with a one-line :class:`WriteError`.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+    with writing(path):
+        descriptor = os.open(path, flags, 0o666)
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise OSError(errno.ENXIO, "not a regular file", str(path))
+        os.set_blocking(descriptor, True)
+        return os.fdopen(descriptor, "ab" if binary else "a", buffering=-1 if binary else 1)
 
 
 def write_bytes_atomic(path: Path, payload: bytes) -> None:

@@ -8,15 +8,17 @@ file only records who holds it, for the message a second process gets.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
 import socket
+import stat
 import sys
 import time
 from pathlib import Path
 
-from i2i.errors import I2IError, quoted
+from i2i.errors import I2IError, WriteError, quoted
 
 LOCK_NAME = ".i2i.lock"
 
@@ -56,7 +58,15 @@ def lock_folder(folder: Path, label: str = "folder") -> FolderLock:
         return _held[key]
     path = folder / LOCK_NAME
     while True:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # never through a symbolic link: a planted one would overwrite its target
+            descriptor = os.open(
+                path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644
+            )
+        except OSError as error:
+            raise WriteError(path, error, " (nothing was changed)") from None
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise WriteError(path, OSError(errno.ENXIO, "not a regular file"), "")
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

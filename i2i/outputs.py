@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from i2i.errors import I2IError, quoted
-from i2i.files import TEMPORARY_SUFFIX, write_atomic, writing
+from i2i.files import TEMPORARY_SUFFIX, open_for_appending, write_atomic, writing
 
 LEDGER_NAME = ".i2i-outputs.jsonl"
 
@@ -138,7 +138,7 @@ class OutputFolder:
         }
         self._ledger[entry["name"]] = entry
         ledger = self.folder / LEDGER_NAME
-        with writing(ledger), ledger.open("a") as stream:
+        with writing(ledger), open_for_appending(ledger) as stream:
             stream.write(json.dumps(entry) + "\n")
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from i2i.files import open_for_appending
+
 #: Exit statuses of an ``i2i`` child that stopped on a signal after saving its checkpoint.
 INTERRUPTED = (130, -signal.SIGTERM, -signal.SIGINT, 128 + signal.SIGTERM)
 
@@ -121,7 +123,7 @@ def spawn(stage: Stage, folder: Path, placement: Placement, echo_output: bool) -
     env = {**os.environ, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads}
     env["PYTHONUNBUFFERED"] = "1"
     log_path = folder / f"{stage.name}.log"
-    log = log_path.open("ab")
+    log = open_for_appending(log_path, binary=True)
     process = subprocess.Popen(
         placement.command(stage),
         stdin=subprocess.DEVNULL,

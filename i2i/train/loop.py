@@ -54,7 +54,7 @@ from i2i.train.precision import Precision
 from i2i.train.preview import Preview
 from i2i.train.records import MetricsLog, require_tensorboard, tensorboard_writer
 from i2i.train.rng import capture_rng
-from i2i.train.rundir import has_checkpoint, refuse_existing_run, take_over
+from i2i.train.rundir import has_checkpoint, mark_started, refuse_existing_run, take_over
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.signals import StopRequests
 from i2i.train.state import RunState
@@ -206,6 +206,7 @@ def fit(run: Run) -> Path | None:
         if state.step == 0:
             refuse_existing_run(run.run_dir)  # another process started it since prepare()
         try:
+            mark_started(run.run_dir)
             write_text_atomic(run.run_dir / "config.yaml", recipe_to_yaml(recipe))
         except I2IError:
             release_folder(run.run_dir)

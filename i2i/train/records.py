@@ -16,7 +16,7 @@ from torch import Tensor
 
 from i2i.data.augment import to_rgb_array
 from i2i.errors import RecipeError
-from i2i.files import write_atomic, writing
+from i2i.files import open_for_appending, write_atomic, writing
 
 
 def require_tensorboard() -> None:
@@ -48,7 +48,7 @@ class MetricsLog:
         self._stream = None
         if path is not None:
             with writing(path):
-                self._stream = path.open("a", buffering=1)
+                self._stream = open_for_appending(path)
 
     def write(self, step: int, **values: Any) -> None:
         """Append a line for ``step``; floats are rounded to 6 significant digits."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from i2i.errors import RecipeError, quoted
@@ -9,6 +10,12 @@ from i2i.files import remove_stray_temporaries
 from i2i.lock import lock_folder
 
 RUN_MARKERS = ("config.yaml", "metrics.jsonl", "checkpoints")
+
+STARTED_MARK = ".i2i-run"
+"""Written by a run before any other file: proof that the folder's run files are i2i's."""
+
+WRITTEN_FILES = ("config.yaml", "metrics.jsonl", "losses.png")
+"""The files of a run that :func:`clear_unstarted_run` may remove (besides samples and events)."""
 
 
 def holds_run(folder: Path) -> bool:
@@ -61,24 +68,40 @@ def has_checkpoint(folder: Path) -> bool:
     return bool(list_checkpoints(folder / "checkpoints"))
 
 
+def mark_started(folder: Path) -> None:
+    """Record, before a run writes anything else, that i2i started a run in ``folder``."""
+    from i2i.files import write_text_atomic
+
+    if not (folder / STARTED_MARK).is_file():
+        write_text_atomic(folder / STARTED_MARK, "i2i run\n")
+
+
 def clear_unstarted_run(folder: Path) -> None:
     """Remove what a run killed before its first checkpoint wrote, so it can start afresh.
 
-    Only the files a run writes are removed (config, metrics, plot, samples, TensorBoard
-    events, temporary checkpoint files); anything else in the folder stays.
+    Only a folder where i2i started a run (its :data:`STARTED_MARK`) is touched, and only
+    the files a run writes are removed (config, metrics, plot, sample grids, TensorBoard
+    events, temporary checkpoint files); anything else in the folder stays. A folder of
+    someone else's files that happen to share those names is refused, unchanged.
     """
-    import shutil
-
+    if not (folder / STARTED_MARK).is_file():
+        names = ", ".join(sorted(p.name for p in folder.iterdir())[:5])
+        raise RecipeError(
+            f"run.dir {quoted(folder)} holds files i2i did not write ({names}); give an empty "
+            "or new run.dir (nothing was changed)"
+        )
     take_over(folder)  # another process may be training here before its first checkpoint
     if has_checkpoint(folder):
         raise RecipeError(f"run.dir {quoted(folder)} has a checkpoint; resume it instead")
-    for name in ("config.yaml", "metrics.jsonl", "losses.png"):
+    for name in WRITTEN_FILES:
         (folder / name).unlink(missing_ok=True)
-    for name in ("samples", "tensorboard"):
-        shutil.rmtree(folder / name, ignore_errors=True)
-    checkpoints = folder / "checkpoints"
-    if checkpoints.is_dir() and not any(checkpoints.iterdir()):
-        checkpoints.rmdir()
+    for grid in folder.glob("samples/step_*.png"):
+        grid.unlink()
+    for events in folder.glob("tensorboard/events.out.tfevents.*"):
+        events.unlink()
+    for name in ("samples", "tensorboard", "checkpoints"):
+        with contextlib.suppress(OSError):  # only when empty: anything else in it stays
+            (folder / name).rmdir()
 
 
 def is_trained(folder: Path) -> bool:

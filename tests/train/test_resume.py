@@ -174,7 +174,8 @@ def test_run_with_resume_restarts_a_run_killed_before_its_first_checkpoint(tmp_p
 
     run_dir = tmp_path / "requeued"
     (run_dir / "samples").mkdir(parents=True)
-    (run_dir / "config.yaml").write_text("seed: 0\n")  # what a run killed at step 0 leaves
+    (run_dir / ".i2i-run").write_text("i2i run\n")  # what a run killed at step 0 leaves
+    (run_dir / "config.yaml").write_text("seed: 0\n")
     (run_dir / "metrics.jsonl").write_text('{"step": 0, "val/l1": 0.9}\n')
     (run_dir / "notes.txt").write_text("mine")
     command = ["run", str(QUICKSTART), *TINY_OVERRIDES, f"run.dir={run_dir}", "log.every=1"]
