@@ -218,7 +218,7 @@ def new_plugin(name: str, parent: Path) -> Path:
 
     Nothing existing is replaced: the folder must not exist yet.
     """
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise I2IError(
             f"plugin name {name!r}: use lower-case letters, digits, '-' or '_', starting with "
             "a letter (e.g. edges, my-gan)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import warnings
 from collections.abc import Callable
@@ -118,8 +119,27 @@ class DeviceType(click.ParamType):
         return str(value)
 
 
+class PositiveFloat(click.ParamType):
+    """A finite number above zero (``inf`` and ``nan`` are refused like any other bad value)."""
+
+    name = "number"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        """``value`` as a float, if it is finite and positive."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or number <= 0:
+            self.fail(f"{value!r} must be a finite number above 0", param, ctx)
+        return number
+
+
 DEVICE = DeviceType()
 POSITIVE = click.IntRange(min=1)
+POSITIVE_FLOAT = PositiveFloat()
 
 
 @click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})

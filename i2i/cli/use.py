@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from i2i.cli.base import DEVICE, POSITIVE, main, reports_errors
+from i2i.cli.base import DEVICE, POSITIVE, POSITIVE_FLOAT, main, reports_errors
 from i2i.errors import CheckpointError, DataError, quoted
 
 checkpoint_option = click.option(
@@ -479,7 +479,7 @@ def export(
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)
 @click.option(
     "--max-upload-mb",
-    type=click.FloatRange(min=0, min_open=True),
+    type=POSITIVE_FLOAT,
     default=20.0,
     show_default=True,
     help="Largest upload accepted.",

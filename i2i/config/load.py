@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from i2i.config.schema import Recipe
+from i2i.config.yamlfile import DuplicateKey, load_yaml
 from i2i.errors import RecipeError, closest, quoted
 
 
@@ -41,13 +42,15 @@ def _read_yaml(path: Path) -> DictConfig:
     if not path.is_file():
         raise RecipeError(f"recipe {quoted(path)} not found; give the path of a recipe YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as error:
         raise RecipeError(
             f"recipe {quoted(path)} is not a text file (byte {error.start} is not UTF-8); "
             "give the path of a recipe YAML file"
         ) from None
     except yaml.YAMLError as error:
+        if isinstance(error, DuplicateKey):
+            raise RecipeError(f"recipe {quoted(path)} line {error.line}: {error}") from None
         mark = getattr(error, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         first = str(error).strip().splitlines()[0]

@@ -28,6 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from i2i.config.load import load_recipe
 from i2i.config.schema import Recipe
+from i2i.config.yamlfile import DuplicateKey, load_yaml
 from i2i.errors import I2IError, RecipeError, closest, quoted
 
 
@@ -120,7 +121,9 @@ def _read(path: Path, overrides: Sequence[str]) -> Study:
     if not path.is_file():
         raise RecipeError(f"study {quoted(path)} not found; give the path of a study YAML file")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = load_yaml(path.read_text())
+    except DuplicateKey as error:
+        raise RecipeError(f"study {quoted(path)} line {error.line}: {error}") from None
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         first = str(error).splitlines()[0]
         raise RecipeError(f"study {quoted(path)} is not valid YAML: {first}") from None
