@@ -71,6 +71,7 @@ def aggregate(plan: Plan, runs: list[tuple[Variant, dict[str, Any]]]) -> dict[st
         "title": plan.study.title,
         "recipe": str(plan.base),
         "budget": plan.study.budget,
+        "overrides": plan.overrides,
         "seeds": plan.study.seeds,
         "eval": {k: first.get(k) for k in ("split", "size", "mode", "seed", "palette_colors")},
         "images": first.get("images"),
@@ -122,6 +123,11 @@ def results_markdown(results: dict[str, Any]) -> str:
         "",
         f"Base recipe `{results['recipe']}`; budget: "
         + (" ".join(f"`{o}`" for o in results["budget"]) or "the recipe's own")
+        + (
+            "; then, from the command line: " + " ".join(f"`{o}`" for o in overrides)
+            if (overrides := results.get("overrides"))
+            else ""
+        )
         + ".",
         f"Scored on {results['images']} held-out images ({results['eval']['split']}, "
         f"{results['eval']['size']}², {results['eval']['mode']} mode, seed "

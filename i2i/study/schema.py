@@ -104,6 +104,8 @@ class Plan:
     study: Study
     base: Path
     runs: list[Variant]
+    overrides: list[str] = field(default_factory=list)
+    """The command line's recipe overrides, applied to every variant after the budget."""
 
     @property
     def name(self) -> str:
@@ -198,4 +200,4 @@ def load_study(path: str | Path, overrides: Sequence[str] = (), registry=None) -
             Variant(name, recipe.seed + offset, overrides_of, recipe)
             for offset in range(study.seeds)
         ]
-    return Plan(path, study, base, runs)
+    return Plan(path, study, base, runs, recipe_overrides)

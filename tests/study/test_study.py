@@ -195,3 +195,14 @@ def test_a_killed_study_continues_and_keeps_finished_variants_byte_identical(tmp
 
 def _processes() -> str:
     return subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+def test_results_state_the_command_line_overrides_that_ran_not_only_the_budget(tmp_path):
+    from i2i.study.results import aggregate, results_markdown
+
+    plan = load_study(write_study(tmp_path), ["train.max_steps=3", "data.crop_size=32"])
+    summary = {"mean": {"l1": 0.1}, "scores": {}, "split": "val", "size": 32, "mode": "paper"}
+    results = aggregate(plan, [(variant, summary) for variant in plan.runs])
+    assert results["overrides"] == ["train.max_steps=3", "data.crop_size=32"]
+    heading = results_markdown(results).splitlines()[2]
+    assert heading.endswith("then, from the command line: `train.max_steps=3` `data.crop_size=32`.")
