@@ -293,7 +293,10 @@ def load_generator(
         _, meta = load_checkpoint(path, prefix="\0")  # the metadata alone
         recipe = meta.get("recipe", {})
         model = _recorded_model(meta, path)
-        direction = direction or recipe.get("data", {}).get("direction", "AtoB")
+        trained = recipe.get("data", {}).get("direction")
+        roles = {entry.get("role") for entry in (meta.get("translators") or {}).values()}
+        refuse_untrained_direction(len(roles) <= 1, direction, trained, path)
+        direction = direction or trained or "AtoB"
         role, channels = translator_of(meta, model, direction)
         prefix = f"{role}."
         shapes = {
@@ -329,6 +332,24 @@ def load_generator(
     loaded = _from_module(module.to(device), converted.node, f"converted {path.name}", recipe)
     loaded.direction = direction or "AtoB"
     return loaded
+
+
+def refuse_untrained_direction(
+    one_network: bool, direction: str | None, trained: str | None, path: Path
+) -> None:
+    """Refuse ``direction`` for a one-network checkpoint trained the other way.
+
+    A one-direction method (pix2pix) records the same network for both directions; asked for
+    the other one it would translate the wrong kind of input without a word. Checkpoints
+    that do not record their direction (the authors' .pth files) are taken at their word.
+    """
+    if direction is None or trained is None or not one_network or direction == trained:
+        return
+    raise CheckpointError(
+        f"{quoted(path.name)} was trained {trained} only (its recipe's data.direction): it has "
+        f"no network for {direction}; translate {trained}, or train a model with "
+        f"data.direction={direction}"
+    )
 
 
 def _warn_on_other_versions(recipe: dict[str, Any], registry: Registry, path: Path) -> None:

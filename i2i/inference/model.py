@@ -82,7 +82,12 @@ class Model:
         if direction not in DIRECTIONS:
             raise DataError(f"direction must be AtoB or BtoA, got {direction!r}")
         if len(self.directions) == 1:  # one network: it translates whatever it is given
-            return self._generators[self.direction]
+            from i2i.inference.load import refuse_untrained_direction
+
+            first = self._generators[self.direction]
+            trained = first.recipe.get("data", {}).get("direction")
+            refuse_untrained_direction(True, direction, trained, self.path)
+            return first
         if direction not in self._generators:
             self._generators[direction] = load_generator(
                 self.path, self.registry, self.device, direction

@@ -64,25 +64,43 @@ def test_mixed_folder_keeps_names_and_sizes(tiny_checkpoint, tmp_path):
     assert clash.exit_code == 2 and "would both be written as 'wide.png'" in clash.stderr
 
 
-def test_aligned_inputs_use_the_named_half(tiny_checkpoint, tmp_path):
+def test_aligned_inputs_use_the_half_the_model_was_trained_to_read(tiny_checkpoint, tmp_path):
+    from i2i.checkpoint import load_checkpoint, write_checkpoint
+
+    tensors, meta = load_checkpoint(tiny_checkpoint)
+    meta["recipe"]["data"]["direction"] = "BtoA"
+    map_to_photo = write_checkpoint(tmp_path / "btoa.safetensors", tensors, meta)
     pair = np.zeros((64, 128, 3), np.uint8)
     pair[:, 64:] = 255
     _save(tmp_path / "pair.png", pair)
-    for direction in ("AtoB", "BtoA"):
-        out = tmp_path / direction
+    for checkpoint, out in ((tiny_checkpoint, "AtoB"), (map_to_photo, "BtoA")):
         result = _translate(
-            tiny_checkpoint,
-            out,
-            "--aligned",
-            "--direction",
-            direction,
-            "--eval",
-            str(tmp_path / "pair.png"),
+            checkpoint, tmp_path / out, "--aligned", "--eval", str(tmp_path / "pair.png")
         )
         assert result.exit_code == 0, result.output
-        assert Image.open(out / "pair.png").size == (64, 64)
+        assert Image.open(tmp_path / out / "pair.png").size == (64, 64)
     a_out, b_out = (np.asarray(Image.open(tmp_path / d / "pair.png")) for d in ("AtoB", "BtoA"))
     assert not np.array_equal(a_out, b_out)  # black and white halves translate differently
+    same = _translate(tiny_checkpoint, tmp_path / "same", "--aligned", "--direction", "AtoB",
+                      "--eval", str(tmp_path / "pair.png"))  # fmt: skip
+    assert same.exit_code == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "same" / "pair.png")), a_out)
+
+
+def test_a_direction_the_model_was_not_trained_for_is_refused(tiny_checkpoint, tmp_path):
+    import i2i
+    from i2i.errors import CheckpointError
+    from tests.helpers import one_line_error
+
+    _save(tmp_path / "x.png", np.zeros((64, 64, 3), np.uint8))
+    for flags in (["--direction", "BtoA"], ["--aligned", "--direction", "BtoA"]):
+        line = one_line_error(
+            _translate(tiny_checkpoint, tmp_path / "o", *flags, str(tmp_path / "x.png"))
+        )
+        assert "'tiny.safetensors' was trained AtoB only" in line and "no network for BtoA" in line
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(CheckpointError, match="trained AtoB only"):
+        i2i.load(tiny_checkpoint)(Image.new("RGB", (64, 64)), direction="BtoA")
 
 
 def test_paper_mode_is_seeded_and_differs_from_eval(tiny_checkpoint, tmp_path):
@@ -202,7 +220,7 @@ def test_a_run_directory_or_a_sidecar_as_checkpoint(tiny_recipe, tmp_path):
 def test_aligned_looking_inputs_and_a_lone_direction_are_warned_about(tiny_checkpoint, tmp_path):
     _save(tmp_path / "pair.png", np.zeros((64, 128, 3), np.uint8))
     result = _translate(
-        tiny_checkpoint, tmp_path / "o", "--direction", "BtoA", str(tmp_path / "pair.png")
+        tiny_checkpoint, tmp_path / "o", "--direction", "AtoB", str(tmp_path / "pair.png")
     )
     assert result.exit_code == 0, result.output
     assert "twice as wide as high, like the A|B pairs this model was trained on" in result.stderr
