@@ -29,8 +29,8 @@ def _identity(path: Path) -> tuple[int, int] | str:
     try:
         status = path.stat()
         return status.st_dev, status.st_ino
-    except OSError:
-        return str(path.resolve())
+    except OSError:  # missing, or a link that leads nowhere (realpath never raises on a loop)
+        return os.path.realpath(path)
 
 
 class OutputFolder:

@@ -225,3 +225,15 @@ def test_aligned_looking_inputs_and_a_lone_direction_are_warned_about(tiny_check
     assert result.exit_code == 0, result.output
     assert "twice as wide as high, like the A|B pairs this model was trained on" in result.stderr
     assert "--direction picks the half of --aligned inputs" in result.stderr
+
+
+def test_a_symlink_loop_among_the_inputs_is_one_line_naming_it(tiny_checkpoint, tmp_path):
+    from tests.helpers import one_line_error
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    _save(folder / "a.png", np.zeros((64, 64, 3), np.uint8))
+    (folder / "b.png").symlink_to("c.png")
+    (folder / "c.png").symlink_to("b.png")
+    line = one_line_error(_translate(tiny_checkpoint, tmp_path / "out", str(folder)))
+    assert "'b.png' is a broken symbolic link" in line or "b.png' is a broken symbolic" in line
