@@ -7,7 +7,10 @@ people and tools, in ``step_00001000.json`` beside it. Nothing is pickled.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import re
 import struct
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,20 @@ def checkpoint_path(folder: Path, step: int) -> Path:
     return folder / f"step_{step:08d}.safetensors"
 
 
+def _save_tensors(tensors: dict[str, Tensor], name: str, header: dict[str, str]) -> None:
+    """safetensors' ``save_file``, its I/O failures (a full disk) raised as the OSError they are.
+
+    The library reports them as its own ``SafetensorError`` carrying the OS error code in its
+    text; as an OSError they become one :class:`~i2i.errors.WriteError` line naming the file.
+    """
+    try:
+        save_file(tensors, name, metadata=header)
+    except SafetensorError as error:
+        found = re.search(r"(?:os error|code:) (\d+)", str(error))
+        number = int(found.group(1)) if found else errno.EIO
+        raise OSError(number, os.strerror(number), name) from None
+
+
 def write_checkpoint(
     path: Path,
     tensors: dict[str, Tensor],
@@ -65,7 +82,7 @@ def write_checkpoint(
     write = outputs.write if outputs is not None else write_atomic
     # Straight to the file: serialising to bytes first would double peak memory.
     header = {META_KEY: json.dumps(meta)}
-    write(path, lambda name: save_file(tensors, name, metadata=header))
+    write(path, lambda name: _save_tensors(tensors, name, header))
     text = json.dumps(meta, indent=2).encode()
     write(sidecar, lambda name: Path(name).write_bytes(text))
     return path

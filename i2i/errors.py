@@ -96,6 +96,7 @@ _WRITE_ADVICE = {
     errno.EROFS: "the file system is read-only; write elsewhere",
     errno.EIO: "the disk reported an I/O error; check it",
     errno.ENOENT: "its folder vanished; check the path",
+    errno.EFBIG: "the file system (or a ulimit) caps file sizes; write elsewhere",
     errno.ELOOP: "it is a symbolic link, and i2i never writes through one: remove the link",
     errno.EISDIR: "it is a folder; remove or rename it",
     errno.ENXIO: "it is not a regular file; remove it",

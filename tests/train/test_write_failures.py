@@ -115,3 +115,34 @@ def test_other_refused_writes_name_the_file_and_the_cause(
     line = one_line_error(result)
     assert f"cannot write '{tmp_path / 'out' / 'in.png'}': {os.strerror(code)}" in line
     assert not (tmp_path / "out" / "in.png").exists() and not _leftovers(tmp_path / "out")
+
+
+SIZE_CAPPED = """
+import resource, signal, sys
+from pathlib import Path
+import torch
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+from i2i.checkpoint import write_checkpoint
+from i2i.errors import WriteError
+try:
+    write_checkpoint(Path(sys.argv[1]) / "big.safetensors", {"w": torch.zeros(1_000_000)}, {})
+except WriteError as error:
+    print(error)
+"""
+
+
+def test_safetensors_failing_to_write_is_a_write_error_naming_the_file(tmp_path):
+    import subprocess
+    import sys
+
+    # a real failure of the real writer: the file-size limit cuts the write short (EFBIG)
+    result = subprocess.run(
+        [sys.executable, "-c", SIZE_CAPPED, str(tmp_path)], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert result.stdout.strip() == (
+        f"cannot write '{tmp_path / 'big.safetensors'}': File too large; the file system "
+        "(or a ulimit) caps file sizes; write elsewhere"
+    )
+    assert list(tmp_path.iterdir()) == []  # no partial file, no temporary
