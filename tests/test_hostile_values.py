@@ -45,7 +45,8 @@ def test_a_study_naming_a_variant_twice_is_refused_naming_both_lines(tmp_path):
     with pytest.raises(RecipeError) as error:
         load_study(study)
     assert str(error.value) == (
-        f"study '{study}' line 5: key 'L1' is defined twice (lines 3 and 5); keep one"
+        f"study '{study}' is not valid YAML: line 5: key 'L1' is defined twice (lines 3 and 5); "
+        "keep one"
     )
 
 
@@ -67,3 +68,24 @@ def test_a_plugin_name_ending_in_a_newline_is_refused(tmp_path):
     result = CliRunner().invoke(main, ["plugin", "new", "edges\n", "--dir", str(tmp_path)])
     assert result.exit_code == 2 and not list(tmp_path.iterdir()), result.output
     assert "plugin name 'edges\\n': use lower-case letters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("seed: 0\ntrain:\n\tmax_steps: 5\n", "line 3, column 1: a tab; YAML indents with spaces"),
+        ("seed: 0\ntrain: {max_steps: 5\nlog: {}\n", "a '{' opened on line 2 is not closed"),
+        ("seed: [0\n", "a '[' opened on line 1 is not closed"),
+        ("seed: 'x\n", "a quote opened on line 1 is not closed"),
+        ("seed: a: b\n", "line 1, column 8: a second ':' on one line"),
+    ],
+)
+def test_a_broken_recipe_says_what_is_wrong_and_where(tmp_path, text, said):
+    from i2i.config import load_recipe
+
+    recipe = tmp_path / "broken.yaml"
+    recipe.write_text(text)
+    with pytest.raises(RecipeError) as error:
+        load_recipe(recipe, [])
+    assert str(error.value).startswith(f"recipe '{recipe}' is not valid YAML: ")
+    assert said in str(error.value)

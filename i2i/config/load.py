@@ -12,7 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from i2i.config.schema import Recipe
-from i2i.config.yamlfile import DuplicateKey, load_yaml
+from i2i.config.yamlfile import describe_yaml_error, load_yaml
 from i2i.errors import RecipeError, closest, quoted
 
 
@@ -49,12 +49,9 @@ def _read_yaml(path: Path) -> DictConfig:
             "give the path of a recipe YAML file"
         ) from None
     except yaml.YAMLError as error:
-        if isinstance(error, DuplicateKey):
-            raise RecipeError(f"recipe {quoted(path)} line {error.line}: {error}") from None
-        mark = getattr(error, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        first = str(error).strip().splitlines()[0]
-        raise RecipeError(f"recipe {quoted(path)}{where} is not valid YAML: {first}") from None
+        raise RecipeError(
+            f"recipe {quoted(path)} is not valid YAML: {describe_yaml_error(error)}"
+        ) from None
     if not isinstance(data, dict):
         raise RecipeError(
             f"recipe {quoted(path)} must be a mapping of keys, not {type(data).__name__}"

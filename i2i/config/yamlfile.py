@@ -45,3 +45,30 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 def load_yaml(text: str) -> Any:
     """Parse ``text`` safely; a duplicate key raises :class:`DuplicateKey` (a YAMLError)."""
     return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506  (a SafeLoader subclass)
+
+
+_OPENED = {
+    "while parsing a flow mapping": "a '{' opened on line {line} is not closed",
+    "while parsing a flow sequence": "a '[' opened on line {line} is not closed",
+    "while scanning a quoted scalar": "a quote opened on line {line} is not closed",
+    "while scanning a double-quoted scalar": "a quote opened on line {line} is not closed",
+    "while scanning a single-quoted scalar": "a quote opened on line {line} is not closed",
+}
+
+
+def describe_yaml_error(error: yaml.YAMLError) -> str:
+    """What is wrong in a YAML text and where, in a phrase: ``line 3: a tab ...``."""
+    if isinstance(error, DuplicateKey):
+        return f"line {error.line}: {error}"
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error).strip().splitlines()[0]
+    context, opened = getattr(error, "context", None), getattr(error, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "somewhere"
+    if "'\\t'" in problem:
+        return f"{where}: a tab; YAML indents with spaces, never tabs"
+    if context in _OPENED and opened is not None:
+        opening = _OPENED[context].replace("{line}", str(opened.line + 1))
+        return f"{where}: {opening} ({problem})"
+    if problem == "mapping values are not allowed here":
+        return f"{where}: a second ':' on one line; quote the value, or put the key on its own line"
+    return f"{where}: {problem}"

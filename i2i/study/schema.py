@@ -28,7 +28,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from i2i.config.load import load_recipe
 from i2i.config.schema import Recipe
-from i2i.config.yamlfile import DuplicateKey, load_yaml
+from i2i.config.yamlfile import describe_yaml_error, load_yaml
 from i2i.errors import I2IError, RecipeError, closest, quoted
 
 
@@ -124,11 +124,14 @@ def _read(path: Path, overrides: Sequence[str]) -> Study:
         raise RecipeError(f"study {quoted(path)} not found; give the path of a study YAML file")
     try:
         data = load_yaml(path.read_text())
-    except DuplicateKey as error:
-        raise RecipeError(f"study {quoted(path)} line {error.line}: {error}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        first = str(error).splitlines()[0]
-        raise RecipeError(f"study {quoted(path)} is not valid YAML: {first}") from None
+    except yaml.YAMLError as error:
+        raise RecipeError(
+            f"study {quoted(path)} is not valid YAML: {describe_yaml_error(error)}"
+        ) from None
+    except UnicodeDecodeError as error:
+        raise RecipeError(
+            f"study {quoted(path)} is not a text file (byte {error.start} is not UTF-8)"
+        ) from None
     if not isinstance(data, dict):
         raise RecipeError(f"study {quoted(path)} must be a mapping of keys (recipe, variants, ...)")
     config = OmegaConf.structured(Study)
