@@ -361,6 +361,15 @@ def evaluate_command(
     size = size or data.get("crop_size", 256)
     node = {"name": dataset_name} if dataset_name else data.get("dataset", {"name": "aligned"})
     data_root_given = data_root is not None
+    if data_root_given and not dataset_name and data.get("dataset") and not data.get("root"):
+        # trained on data that has no folder (a generated set): the folder named is what counts
+        click.echo(
+            f"i2i: note: {quoted(Path(checkpoint).name)} was trained on "
+            f"'{node.get('name')}', which reads no folder; scoring {quoted(data_root)} as "
+            "aligned A|B pairs (--dataset NAME for another format)",
+            err=True,
+        )
+        node = {"name": "aligned"}
     data_root = data_root or data.get("root")
     if data_root is None and node.get("name") == "aligned":
         raise CheckpointError(

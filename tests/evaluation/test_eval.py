@@ -75,3 +75,28 @@ def test_a_split_folder_given_as_the_data_root_gets_its_parent_suggested(tiny_ch
     line = one_line_error(invoke_eval(tiny_checkpoint, tmp_path / "maps" / "val", tmp_path / "e"))
     assert "--data" in line and "looks like a split folder itself" in line
     assert f"--data '{tmp_path / 'maps'}'" in line and "download" not in line
+
+
+@pytest.mark.fault
+def test_the_data_a_user_names_is_the_data_scored_even_for_a_generated_training_set(
+    tiny_checkpoint, tmp_path
+):
+    from i2i.checkpoint import load_checkpoint, write_checkpoint
+    from tests.helpers import invoke_eval, one_line_error
+
+    tensors, meta = load_checkpoint(tiny_checkpoint)
+    shapes = {"name": "synthetic_shapes", "size": 64, "length": 512}
+    meta["recipe"]["data"] = {"direction": "AtoB", "crop_size": 64, "dataset": shapes}
+    generated = write_checkpoint(tmp_path / "generated.safetensors", tensors, meta)
+    split = tmp_path / "mine" / "val"
+    split.mkdir(parents=True)
+    for index in range(3):
+        pair = np.random.default_rng(index).integers(0, 255, (64, 128, 3), dtype=np.uint8)
+        Image.fromarray(pair).save(split / f"{index}.png")
+    result = invoke_eval(generated, tmp_path / "mine", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "scoring" in result.stderr and "as aligned A|B pairs" in result.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["images"] == 3 and summary["data"] == str(tmp_path / "mine")
+    missing = invoke_eval(generated, tmp_path / "does-not-exist", tmp_path / "out2")
+    assert "does not exist" in one_line_error(missing)
