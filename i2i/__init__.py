@@ -23,16 +23,23 @@ if TYPE_CHECKING:  # `import i2i` stays light: torch loads with the first model
 __version__ = "0.1.0"
 
 
-def load(path: str, device: str = "cpu") -> Model:
+def load(path: str, device: str = "cpu", download: bool = False) -> Model:
     """Load a trained model to translate images from Python (see ``docs/using-models.md``).
 
-    ``path`` is an i2i ``.safetensors`` checkpoint, an official ``*_net_G.pth`` or an
-    exported ``.onnx``; ``model(image)`` takes a PIL image, a NumPy array or a tensor (or a
-    list of them) and returns the same type at the input's size.
+    ``path`` is an i2i ``.safetensors`` checkpoint, a run directory, an official
+    ``*_net_G.pth``, an exported ``.onnx``, a hub-layout folder, or a Hugging Face hub name
+    (``"ORG/NAME"``, ``"hf://ORG/NAME@REV"``), read from the local hub cache and downloaded
+    only with ``download=True``; ``model(image)`` takes a PIL image, a NumPy array or a
+    tensor (or a list of them) and returns the same type at the input's size.
     """
+    from i2i.hub import allow_downloads, is_hub_name
     from i2i.inference.model import Model
 
-    return Model(path, device)
+    name = str(path)
+    if is_hub_name(name, bare=True):
+        allow_downloads(download)
+        name = name if name.startswith("hf://") else f"hf://{name}"
+    return Model(name, device)
 
 
 def create(kind: str, node: dict, **shared: object) -> object:

@@ -51,6 +51,19 @@ def checkpoint_path(folder: Path, step: int) -> Path:
     return folder / f"step_{step:08d}.safetensors"
 
 
+def write_weights(
+    path: Path,
+    tensors: dict[str, Tensor],
+    meta: dict[str, Any],
+    outputs: OutputFolder | None = None,
+) -> Path:
+    """Write a checkpoint's safetensors file alone (no sidecar), atomically."""
+    header = {META_KEY: json.dumps({"i2i_version": __version__, **meta})}
+    write = outputs.write if outputs is not None else write_atomic
+    write(path, lambda name: _save_tensors(tensors, name, header))
+    return path
+
+
 def _save_tensors(tensors: dict[str, Tensor], name: str, header: dict[str, str]) -> None:
     """safetensors' ``save_file``, its I/O failures (a full disk) raised as the OSError they are.
 

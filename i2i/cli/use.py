@@ -15,8 +15,25 @@ checkpoint_option = click.option(
     "-c",
     required=True,
     type=click.Path(),
-    help="i2i .safetensors, official *_net_G.pth, exported .onnx, or a run directory (its "
-    "best checkpoint where one is tracked, else its latest).",
+    help="i2i .safetensors, official *_net_G.pth, exported .onnx, a run directory (its "
+    "best checkpoint where one is tracked, else its latest), a Hugging Face hub-layout folder, "
+    "or hf://ORG/NAME[@REVISION] (from the local hub cache; see --download).",
+)
+
+
+def _allow_downloads(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    from i2i.hub import allow_downloads
+
+    allow_downloads(value)
+
+
+download_option = click.option(
+    "--download",
+    is_flag=True,
+    expose_value=False,
+    callback=_allow_downloads,
+    help="With -c hf://ORG/NAME: fetch the model from the Hugging Face hub when it is not in "
+    "the local cache (HF_HUB_OFFLINE=1 still forbids it).",
 )
 max_pixels_option = click.option(
     "--max-pixels",
@@ -38,6 +55,7 @@ def _mode(eval_mode: bool) -> str:
 
 @main.command()
 @checkpoint_option
+@download_option
 @click.option(
     "--out",
     "-o",
@@ -248,6 +266,7 @@ def convert(source: str, target: str, overwrite: bool) -> None:
 
 @main.command("eval")
 @checkpoint_option
+@download_option
 @click.option(
     "--data",
     "data_root",
@@ -349,7 +368,7 @@ def evaluate_command(
     from i2i.provenance import provenance
 
     set_max_pixels(max_pixels)
-    checkpoint = str(resolve_checkpoint(Path(checkpoint)))
+    checkpoint = str(resolve_checkpoint(checkpoint))
     registry = default_registry()
     read = [Path(p) for p in (checkpoint, palette_file, fid_features) if p]
     outputs = OutputFolder(Path(out), "eval", Path(checkpoint), overwrite=overwrite, inputs=read)
@@ -421,6 +440,7 @@ def evaluate_command(
 
 @main.command()
 @checkpoint_option
+@download_option
 @click.option(
     "--eval",
     "eval_mode",
@@ -434,25 +454,49 @@ def evaluate_command(
     help="The network of a two-direction model (CycleGAN's G_A or G_B).  [default: the "
     "checkpoint's recipe]",
 )
-@click.argument("target", type=click.Path(dir_okay=False))
+@click.argument("target", type=click.Path())
+@click.option(
+    "--format",
+    "export_format",
+    type=click.Choice(["onnx", "hf"]),
+    default=None,
+    help="onnx: TARGET.onnx and TARGET.README.md; hf: the folder TARGET in the Hugging Face "
+    "hub's layout (model.safetensors, config.json, README.md).  [default: onnx when TARGET "
+    "ends in .onnx, else hf]",
+)
+@click.option("--license", default=None, help="hf: the license named in the model card.")
 @overwrite_option
 @reports_errors
 def export(
-    checkpoint: str, target: str, eval_mode: bool, direction: str | None, overwrite: bool
+    checkpoint: str,
+    target: str,
+    eval_mode: bool,
+    direction: str | None,
+    export_format: str | None,
+    license: str | None,
+    overwrite: bool,
 ) -> None:
-    """Export a generator to ONNX, with dynamic batch and image size, and its model card.
+    """Export a generator to ONNX, or to a Hugging Face hub-layout folder, with its model card.
 
-    TARGET.README.md beside it says what the model is (recipe, plugins, data) and how to
-    use it.
+    ONNX: dynamic batch and image size; TARGET.README.md beside it says what the model is
+    (recipe, plugins, data) and how to use it. The test-time mode is fixed in the graph: the
+    paper's by default (dropout drawn anew on every run, each image normalised by its own
+    statistics), or --eval.
 
-    The test-time mode is fixed in the graph: the paper's by default (dropout drawn anew on
-    every run, each image normalised by its own statistics), or --eval.
+    hf: model.safetensors (the translating network, or both of CycleGAN), config.json (what
+    rebuilds it) and README.md (the card, with the hub's front matter); the folder loads with
+    -c FOLDER and i2i.load, and `i2i push` uploads it.
 
     \b
     Examples:
       i2i export -c runs/quickstart/checkpoints/step_00000300.safetensors quickstart.onnx
       i2i export -c maps.safetensors --eval maps_eval.onnx
+      i2i export -c runs/quickstart --format hf hub/quickstart
     """
+    export_format = export_format or ("onnx" if target.endswith(".onnx") else "hf")
+    if export_format == "hf":
+        _export_hub(checkpoint, Path(target), license, overwrite)
+        return
     from i2i.card import model_card
     from i2i.checkpoint import load_checkpoint
     from i2i.evaluation.report import text_writer
@@ -461,7 +505,7 @@ def export(
     from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
 
-    source = resolve_checkpoint(Path(checkpoint))
+    source = resolve_checkpoint(checkpoint)
     outputs = OutputFolder(
         Path(target).parent, "export", source, overwrite=overwrite, inputs=[source]
     )
@@ -481,8 +525,79 @@ def export(
     click.echo(f"i2i: wrote {written} and its model card {card.name}", err=True)
 
 
+def _export_hub(checkpoint: str, folder: Path, license: str | None, overwrite: bool) -> list[Path]:
+    """Write the hub-layout folder of ``checkpoint`` into ``folder``; returns its files."""
+    from i2i.card import last_validation, model_card
+    from i2i.checkpoint import load_checkpoint
+    from i2i.hub import WEIGHTS, export_hub_folder
+    from i2i.inference.load import resolve_checkpoint
+    from i2i.outputs import OutputFolder
+
+    source = resolve_checkpoint(checkpoint)
+    if source.suffix != ".safetensors":
+        raise CheckpointError(
+            f"{quoted(source)}: --format hf exports i2i checkpoints (.safetensors); convert "
+            "others first with i2i convert"
+        )
+    if folder.exists() and not folder.is_dir():
+        raise CheckpointError(f"{quoted(folder)} is a file; --format hf writes a folder")
+    outputs = OutputFolder(folder, "export", source, overwrite=overwrite, inputs=[source])
+    _, meta = load_checkpoint(source, prefix="\0")
+    run_metrics = source.parent.parent / "metrics.jsonl"
+    metrics = last_validation(run_metrics if source.parent.name == "checkpoints" else None)
+    card = model_card(
+        folder / WEIGHTS,
+        meta,
+        title=f"{folder.name} (exported from {source.name})",
+        metrics=metrics,
+        relative_to=folder,
+    )
+    written = export_hub_folder(source, outputs, card, license, metrics)
+    click.echo(f"i2i: wrote {folder} ({', '.join(p.name for p in written)})", err=True)
+    return written
+
+
+@main.command()
+@click.argument("repo")
+@checkpoint_option
+@click.option("--dry-run", is_flag=True, help="List what would be uploaded; upload nothing.")
+@click.option("--private", is_flag=True, help="Create the repository private.")
+@click.option("--license", default=None, help="The license named in the model card.")
+@click.option("--message", default="Upload i2i model", show_default=True, help="Commit message.")
+@reports_errors
+def push(
+    repo: str, checkpoint: str, dry_run: bool, private: bool, license: str | None, message: str
+) -> None:
+    """Upload a model to the Hugging Face hub as REPO (ORG/NAME), in the hub's layout.
+
+    Exports to a temporary folder (as `i2i export --format hf`) and uploads model.safetensors,
+    config.json and README.md with huggingface_hub (log in first: `hf auth login`).
+
+    \b
+    Examples:
+      i2i push -c runs/maps me/pix2pix-maps --dry-run
+      i2i push -c runs/maps me/pix2pix-maps --license mit
+    """
+    import tempfile
+
+    from i2i.hub import HUB_NAME, HubError, upload_folder
+
+    if not HUB_NAME.match(repo) or repo.startswith("hf://") or "@" in repo:
+        raise HubError(f"{quoted(repo)} is not a hub repository name; use ORG/NAME")
+    with tempfile.TemporaryDirectory(prefix="i2i-push-") as temporary:
+        files = _export_hub(checkpoint, Path(temporary) / "model", license, overwrite=False)
+        for path in sorted(files):
+            click.echo(f"{path.name}\t{path.stat().st_size} bytes")
+        if dry_run:
+            click.echo(f"i2i: dry run: nothing uploaded to {repo}", err=True)
+            return
+        url = upload_folder(Path(temporary) / "model", repo, private, message)
+    click.echo(f"i2i: uploaded to {url}", err=True)
+
+
 @main.command()
 @click.argument("checkpoint", type=click.Path())
+@download_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--device", type=DEVICE, default="cpu", show_default=True)

@@ -82,11 +82,18 @@ def _from_module(module: nn.Module, node: dict, source: str, recipe: dict) -> Lo
     )
 
 
-def resolve_checkpoint(path: Path) -> Path:
+def resolve_checkpoint(path: Path | str) -> Path:
     """The file a ``-c`` argument means: a run directory gives its best checkpoint (where
-    ``checkpoint.best`` tracks one), else its latest; anything unusable fails in one line."""
+    ``checkpoint.best`` tracks one), else its latest; a hub-layout folder or a hub name
+    (``hf://ORG/NAME``) its ``model.safetensors``; anything unusable fails in one line."""
     from i2i.checkpoint import list_checkpoints
+    from i2i.hub import hub_folder, is_hub_folder, is_hub_name, weights_of
 
+    if isinstance(path, str) and is_hub_name(path):
+        return weights_of(hub_folder(path))
+    path = Path(path)
+    if is_hub_folder(path):
+        return weights_of(path)
     if path.is_dir():
         folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
         best = folder / "best.safetensors"
@@ -284,7 +291,7 @@ def load_generator(
     ``direction`` picks the network of a two-direction checkpoint (CycleGAN's G_A for AtoB,
     G_B for BtoA); by default, the direction the checkpoint was trained for.
     """
-    path = resolve_checkpoint(Path(path))
+    path = resolve_checkpoint(path)
     if path.suffix == ".onnx":
         from i2i.inference.onnx import load_onnx
 

@@ -48,7 +48,7 @@ class Model:
         from i2i.inference.load import resolve_checkpoint
         from i2i.plugins import default_registry
 
-        self.path, self.device = resolve_checkpoint(Path(path)), device
+        self.path, self.device = resolve_checkpoint(path), device
         self.registry = registry if registry is not None else default_registry()
         first = load_generator(self.path, self.registry, device)
         self.direction = first.direction
