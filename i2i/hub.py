@@ -46,9 +46,10 @@ def is_hub_name(text: str, bare: bool = False) -> bool:
     return bare and bool(HUB_NAME.match(text)) and not Path(text).exists()
 
 
-def hub_folder(name: str, download: bool | None = None) -> Path:
-    """The local snapshot folder of hub model ``name``, from the cache (or, if allowed, fetched)."""
-    match = HUB_NAME.match(name)
+def hub_folder(name: str, download: bool | None = None, kind: str = "model") -> Path:
+    """The local snapshot folder of hub model (or dataset) ``name``, from the cache (or, if
+    allowed, fetched)."""
+    match = HUB_NAME.match(name.replace("hf://datasets/", "hf://"))
     if not match:
         raise HubError(f"{quoted(name)} is not a hub model name; use hf://ORG/NAME[@REVISION]")
     try:
@@ -60,12 +61,16 @@ def hub_folder(name: str, download: bool | None = None) -> Path:
         ) from None
     repo, revision = match["repo"], match["revision"]
     allowed = _downloads["allowed"] if download is None else download
+    patterns = ["*.parquet", "*.md"] if kind == "dataset" else [
+        WEIGHTS, CONFIG, CARD, "*.safetensors", "*.bin", "*.json",
+    ]  # fmt: skip
     try:
         folder = snapshot_download(
             repo,
+            repo_type=kind,
             revision=revision,
             local_files_only=not allowed,
-            allow_patterns=[WEIGHTS, CONFIG, CARD, "*.safetensors", "*.bin", "*.json"],
+            allow_patterns=patterns,
         )
     except LocalEntryNotFoundError:
         how = (
@@ -75,12 +80,12 @@ def hub_folder(name: str, download: bool | None = None) -> Path:
             "elsewhere into $HF_HUB_CACHE"
         )
         raise HubError(
-            f"hub model {repo}{'@' + revision if revision else ''} is not in the local Hugging "
+            f"hub {kind} {repo}{'@' + revision if revision else ''} is not in the local Hugging "
             f"Face cache; {how}"
         ) from None
     except Exception as error:  # the library's own errors: repository or revision not found
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise HubError(f"hub model {repo}: {first}") from None
+        raise HubError(f"hub {kind} {repo}: {first}") from None
     return Path(folder)
 
 

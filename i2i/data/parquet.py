@@ -66,7 +66,8 @@ class ParquetDataset:
     """Pairs in parquet files with one image column for A and one for B.
 
     Args:
-        root: a parquet file, or a folder of them (a hub dataset's snapshot, or ``data/``).
+        root: a parquet file, a folder of them, or ``hf://datasets/ORG/NAME[@REV]`` (that
+            dataset's files in the local Hugging Face cache; never downloaded by training).
         split: which files: ``train``, ``val``, ``test`` (by the hub's file naming).
         a_column: the column holding the A images.
         b_column: the column holding the B images.
@@ -88,6 +89,10 @@ class ParquetDataset:
         if channels not in (None, 1, 3):
             raise ValueError(f"channels must be 1, 3 or null (as stored), got {channels!r}")
         self.columns, self.channels = (a_column, b_column), channels
+        if root.startswith("hf://"):  # hf://datasets/ORG/NAME[@REV]: the hub cache's snapshot
+            from i2i.hub import hub_folder
+
+            root = str(hub_folder(root, kind="dataset"))
         self.files = split_files(Path(root).expanduser(), split)
         self.groups: list[tuple[int, int, int]] = []  # (file index, row group, its first row)
         self.starts: list[int] = []  # the dataset index of each group's first row
