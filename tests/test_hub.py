@@ -153,3 +153,26 @@ def test_push_dry_run_lists_the_files_and_uploads_nothing(exported, tmp_path):
     assert "dry run: nothing uploaded to me/quickstart" in dry.stderr
     bad = i2i("push", "not a repo", "-c", str(run), "--dry-run")
     assert "is not a hub repository name" in one_line_error(bad)
+
+
+@pytest.mark.slow
+def test_a_cyclegan_export_holds_both_generators_and_translates_both_ways(tmp_path):
+    import i2i as api
+
+    recipe = Path(__file__).parents[1] / "recipes" / "cyclegan_quickstart.yaml"
+    trained = i2i("run", str(recipe), "train.max_steps=2", f"run.dir={tmp_path / 'run'}",
+                  "log.progress=false")  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    exported = i2i("export", "-c", str(tmp_path / "run"), "--format", "hf", str(tmp_path / "hub"))
+    assert exported.returncode == 0, exported.stderr
+    config = json.loads((tmp_path / "hub" / "config.json").read_text())
+    assert {e["role"] for e in config["translators"].values()} == {"generator_a", "generator_b"}
+    header = yaml.safe_load((tmp_path / "hub" / "README.md").read_text().split("---\n")[1])
+    assert "cyclegan" in header["tags"]
+    model = api.load(str(tmp_path / "hub"))
+    assert model.directions == ("AtoB", "BtoA")
+    image = Image.fromarray(np.random.default_rng(1).integers(0, 256, (64, 64, 3), np.uint8))
+    run_model = api.load(str(tmp_path / "run"))
+    for direction in ("AtoB", "BtoA"):
+        ours = np.asarray(model(image, direction=direction, mode="eval"))
+        assert np.array_equal(ours, np.asarray(run_model(image, direction=direction, mode="eval")))
