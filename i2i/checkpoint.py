@@ -57,7 +57,10 @@ def write_weights(
     meta: dict[str, Any],
     outputs: OutputFolder | None = None,
 ) -> Path:
-    """Write a checkpoint's safetensors file alone (no sidecar), atomically."""
+    """Write a checkpoint's safetensors file alone (no sidecar), atomically.
+
+    Straight to the file: serialising to bytes first would double peak memory.
+    """
     header = {META_KEY: json.dumps({"i2i_version": __version__, **meta})}
     write = outputs.write if outputs is not None else write_atomic
     write(path, lambda name: _save_tensors(tensors, name, header))
@@ -92,11 +95,9 @@ def write_checkpoint(
     sidecar = path.with_suffix(".json")
     if outputs is not None:
         outputs.check([path, sidecar])
-    write = outputs.write if outputs is not None else write_atomic
-    # Straight to the file: serialising to bytes first would double peak memory.
-    header = {META_KEY: json.dumps(meta)}
-    write(path, lambda name: _save_tensors(tensors, name, header))
+    write_weights(path, tensors, meta, outputs)
     text = json.dumps(meta, indent=2).encode()
+    write = outputs.write if outputs is not None else write_atomic
     write(sidecar, lambda name: Path(name).write_bytes(text))
     return path
 

@@ -17,22 +17,7 @@ from pathlib import Path
 
 import pytest
 
-BASE = """\
-seed: 0
-data:
-  dataset: {name: synthetic_shapes, size: 32, length: 16}
-  val_split: val
-  load_size: 36
-  crop_size: 32
-  batch_size: 4
-  num_workers: 0
-model:
-  generator: {name: unet, depth: 5, ngf: 8}
-  discriminator: {name: patchgan, ndf: 8, n_layers: 2}
-train: {device: cpu, max_steps: 8}
-log: {every: 4, sample_every: 100, val_images: 4, progress: false}
-checkpoint: {every: 4, keep: 1}
-"""
+from tests.study.test_study import BASE
 
 
 def _cluster_answers() -> str | None:
