@@ -109,3 +109,19 @@ def test_run_resume_refuses_a_folder_of_someone_elses_files_and_changes_nothing(
     assert "holds files i2i did not write" in line and "nothing was changed" in line
     assert digest(project) == before
     assert sorted(p.name for p in project.iterdir()) == ["config.yaml", "samples"]
+
+
+@pytest.mark.slow
+def test_a_refused_resume_leaves_every_byte_of_the_run_as_it_was(finished_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    (run / ".i2i.lock").write_text('{"pid": 1, "note": "an earlier holder"}\n')
+    before = digest(run)
+    line = one_line_error(i2i("resume", str(run), "model.generator.depth=4"))
+    assert "trained with another model" in line
+    assert digest(run) == before  # the lock file included
+    refused = i2i("run", str(QUICKSTART), *TINY_OVERRIDES, "trian.max_steps=3",
+                  f"run.dir={tmp_path / 'new'}")  # fmt: skip
+    assert refused.returncode == 2 and not (tmp_path / "new").exists()
