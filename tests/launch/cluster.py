@@ -121,8 +121,8 @@ def release(job: str) -> None:
         )
         return answer.returncode == 0
 
-    wait_for(released, 90, f"job {job} to be pending again after its requeue")
-    wait_for(lambda: queue_state(job) in ("RUNNING", "COMPLETING", ""), 60, f"job {job} to start")
+    wait_for(released, 180, f"job {job} to be pending again after its requeue")
+    wait_for(lambda: queue_state(job) in ("RUNNING", "COMPLETING", ""), 180, f"job {job} to start")
 
 
 def losses(folder: Path) -> dict[int, dict[str, float]]:

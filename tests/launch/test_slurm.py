@@ -76,16 +76,16 @@ def test_a_run_signalled_at_its_time_limit_and_then_preempted_continues_exactly(
     run = cluster / "out" / "l1-cgan" / "seed0"
     job = record(run)["job_id"]
     # the time-limit path: SIGUSR2 to the job's steps, as SLURM sends it --signal before the limit
-    wait_for(lambda: last_step(run) >= 40, 120, "40 steps")
+    wait_for(lambda: last_step(run) >= 40, 300, "40 steps")
     subprocess.run(["scancel", "--signal=USR2", job], check=True)
-    wait_for(lambda: record(run).get("state") == "requeued", 60, "the task to checkpoint")
+    wait_for(lambda: record(run).get("state") == "requeued", 180, "the task to checkpoint")
     assert "requeued" in study_lines("out", cluster)[0]
     release(job)
     # the preemption path: SLURM requeues the running job (SIGTERM to every process, the
     # loader's workers included)
-    wait_for(lambda: last_step(run) >= 140, 120, "140 steps")
+    wait_for(lambda: last_step(run) >= 140, 300, "140 steps")
     subprocess.run(["scontrol", "requeue", job], check=True)
-    wait_for(lambda: record(run).get("state") == "preempted", 60, "the task to checkpoint")
+    wait_for(lambda: record(run).get("state") == "preempted", 180, "the task to checkpoint")
     release(job)
     wait_for(lambda: (run / "study.json").is_file(), 300, "the run to finish")
     log = (run / "train.log").read_text()

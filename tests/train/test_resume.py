@@ -86,7 +86,8 @@ def _launch(run_dir: Path, *extra: str) -> subprocess.Popen:
 
 
 def _wait_for_step(run_dir: Path, step: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 120
+    """Wait for the step itself (never a fixed sleep), with room for a heavily loaded machine."""
+    deadline = time.monotonic() + 600
     while time.monotonic() < deadline and process.poll() is None:
         metrics = run_dir / "metrics.jsonl"
         if metrics.is_file() and any(s >= step for s in _steps(run_dir)):
