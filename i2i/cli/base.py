@@ -18,13 +18,17 @@ from i2i.runtime import tune_malloc
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+WORKER_SIGNATURE = "in DataLoader worker process"
+"""What torch puts in the message of an exception it re-raises from a loader worker."""
+
+
 def _one_line(error: BaseException) -> str:
     lines = [line for line in str(error).strip().splitlines() if line.strip()]
     if not lines:
         return type(error).__name__
-    if lines[-1].startswith("i2i.errors."):
+    if lines[-1].startswith("i2i.errors.") or WORKER_SIGNATURE in lines[0]:
         # Raised in a loader worker: torch re-raises it with the worker's traceback as message.
-        return lines[-1].split(": ", 1)[-1]
+        return lines[-1].split(": ", 1)[-1] if lines[-1].startswith("i2i.") else lines[-1]
     return lines[0]
 
 
@@ -44,6 +48,13 @@ def reports_errors(command: F) -> F:
         except KeyboardInterrupt:
             click.echo("i2i: interrupted", err=True)
             sys.exit(130)
+        except Exception as error:
+            if WORKER_SIGNATURE not in str(error):
+                raise  # a bug: its traceback is what a report needs
+            # An error a loader worker raised that torch could not re-raise as its own type
+            # (an i2i error with more than a message, or a dataset plugin's own exception).
+            click.echo(f"i2i: error: {_one_line(error)}", err=True)
+            sys.exit(2)
         except OSError as error:  # the disk or the system refused: still one line, no traceback
             where = f" {quoted(error.filename)}" if error.filename else ""
             click.echo(f"i2i: error: {error.strerror or error}{where}", err=True)

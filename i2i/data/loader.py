@@ -146,6 +146,18 @@ def make_loader(
     )
 
 
+def stop_workers(loader: DataLoader) -> None:
+    """Shut the loader's persistent workers down now (they ignore SIGTERM; see below).
+
+    A loader's workers otherwise end when its iterator is collected; after an error the
+    traceback keeps it alive until the interpreter's exit, where multiprocessing would stop
+    them with SIGTERM, which they ignore, and wait for them forever.
+    """
+    iterator = getattr(loader, "_iterator", None)  # persistent workers live in it
+    if iterator is not None and hasattr(iterator, "_shutdown_workers"):
+        iterator._shutdown_workers()
+
+
 def leave_stopping_to_the_main_process(_worker: int) -> None:
     """In a loader worker: ignore SIGINT and SIGTERM; the main process stops the run.
 

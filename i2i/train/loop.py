@@ -27,7 +27,7 @@ from i2i.config.load import recipe_to_dict, recipe_to_yaml
 from i2i.config.schema import Recipe
 from i2i.data.augment import ImageAugmentation, PairedAugmentation
 from i2i.data.images import set_max_pixels
-from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader
+from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader, stop_workers
 from i2i.data.unpaired import UnpairedEpochSampler
 from i2i.errors import I2IError, RecipeError, RunInterrupted, WriteError
 from i2i.files import write_text_atomic
@@ -374,6 +374,7 @@ def fit(run: Run) -> Path | None:
             after = "; no checkpoint was written yet: run the same command again"
         raise error.extended(after) from None
     finally:
+        stop_workers(loader)
         stop.restore()
         progress.close()
         metrics.close()
