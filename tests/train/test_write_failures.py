@@ -62,15 +62,17 @@ def test_a_full_disk_at_a_checkpoint_says_how_to_continue(tmp_path, monkeypatch)
 
 
 def test_a_full_disk_while_logging_metrics_is_one_line(tmp_path, monkeypatch):
+    from i2i.train import records
+
     run_dir = tmp_path / "run"
-    real_open = Path.open
+    real_open = records.open_for_appending
 
-    def open_full(self, mode="r", *args, **kwargs):  # metrics.jsonl on a full disk
-        if self.name == "metrics.jsonl" and "a" in mode:
-            return real_open(Path("/dev/full"), "a", *args, **kwargs)
-        return real_open(self, mode, *args, **kwargs)
+    def open_full(path, binary=False):  # metrics.jsonl on a full disk
+        if Path(path).name == "metrics.jsonl":
+            return open("/dev/full", "a", buffering=1)  # noqa: SIM115
+        return real_open(path, binary)
 
-    monkeypatch.setattr(Path, "open", open_full)
+    monkeypatch.setattr(records, "open_for_appending", open_full)
     line = one_line_error(_run(run_dir, "train.max_steps=2"))
     assert f"cannot write '{run_dir / 'metrics.jsonl'}': No space left on device" in line
 
