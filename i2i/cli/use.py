@@ -461,8 +461,8 @@ def evaluate_command(
     type=click.Choice(["onnx", "hf"]),
     default=None,
     help="onnx: TARGET.onnx and TARGET.README.md; hf: the folder TARGET in the Hugging Face "
-    "hub's layout (model.safetensors, config.json, README.md).  [default: onnx when TARGET "
-    "ends in .onnx, else hf]",
+    "hub's layout (model.safetensors, config.json, README.md).  [default: hf when TARGET is a "
+    "folder or has no suffix, else onnx]",
 )
 @click.option("--license", default=None, help="hf: the license named in the model card.")
 @overwrite_option
@@ -493,7 +493,8 @@ def export(
       i2i export -c maps.safetensors --eval maps_eval.onnx
       i2i export -c runs/quickstart --format hf hub/quickstart
     """
-    export_format = export_format or ("onnx" if target.endswith(".onnx") else "hf")
+    folder_like = Path(target).is_dir() or not Path(target).suffix
+    export_format = export_format or ("hf" if folder_like else "onnx")
     if export_format == "hf":
         _export_hub(checkpoint, Path(target), license, overwrite)
         return
