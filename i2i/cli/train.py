@@ -11,7 +11,7 @@ import click
 
 from i2i.cli.base import main, reports_errors, warn_plugin_problems
 from i2i.cli.launch import launcher_options
-from i2i.errors import MissingDataset, RecipeError, quoted
+from i2i.errors import I2IError, MissingDataset, RecipeError, quoted
 
 if TYPE_CHECKING:  # imported when a command runs: `i2i --help` stays quick without torch
     from i2i.config.schema import Recipe
@@ -134,8 +134,16 @@ def _submit(
     folder = folder.absolute()
     launcher = SlurmLauncher(replace(slurm, job_name=f"i2i-{folder.name}"), folder / "slurm")
     rest = [o for o in overrides if not o.startswith("run.dir=")]
+    created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
-    launcher.launch([SingleRun(Path(recipe).absolute(), rest, folder)])
+    try:
+        launcher.launch([SingleRun(Path(recipe).absolute(), rest, folder)])
+    except I2IError:
+        if created:  # refused by SLURM: leave nothing behind
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
     record = read_record(folder)
     click.echo(
         f"i2i: submitted SLURM job {record['job_id']}; run in {folder}; job log "

@@ -22,6 +22,8 @@ itself: nothing foreign is ever unpickled.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -260,8 +262,8 @@ class SlurmLauncher(Launcher):
         except (RuntimeError, ValueError) as error:
             first = str(error).strip().splitlines()[0]
             raise RecipeError(f"--slurm: {first} (nothing was submitted)") from None
-        try:
-            with executor.batch():
+        try:  # submitit prints sbatch's complaint itself; ours below says it on one line
+            with contextlib.redirect_stderr(io.StringIO()), executor.batch():
                 jobs = [executor.submit(SlurmTask(task, self.options)) for task in tasks]
         except (subprocess.CalledProcessError, submitit.core.utils.FailedJobError) as error:
             lines = [line for line in str(error).splitlines() if line.strip()]

@@ -175,3 +175,13 @@ def test_one_run_on_slurm_with_two_processes_then_resumed_here(cluster):
     assert resumed.returncode == 0, resumed.stderr
     assert "resuming at step 12 of 16" in resumed.stderr
     assert last_step(run) == 16
+
+
+def test_a_submission_slurm_refuses_is_one_line_and_leaves_nothing(cluster):
+    refused = i2i("run", "base.yaml", "run.dir=runs/x", "--launcher", "slurm",
+                  "--partition", "no-such-partition", cwd=cluster)  # fmt: skip
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("i2i: error: sbatch refused the jobs: ")
+    assert "nothing was submitted" in lines[0]
+    assert not (cluster / "runs").exists()
