@@ -134,6 +134,9 @@ def _submit(
     folder = folder.absolute()
     launcher = SlurmLauncher(replace(slurm, job_name=f"i2i-{folder.name}"), folder / "slurm")
     rest = [o for o in overrides if not o.startswith("run.dir=")]
+    first_made = folder  # the outermost folder this command creates, if any
+    while not first_made.parent.exists():
+        first_made = first_made.parent
     created = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     try:
@@ -142,7 +145,7 @@ def _submit(
         if created:  # refused by SLURM: leave nothing behind
             import shutil
 
-            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(first_made, ignore_errors=True)
         raise
     record = read_record(folder)
     click.echo(
