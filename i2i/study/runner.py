@@ -177,6 +177,8 @@ def run_study(
     tasks = study_runs(plan, out, palette, progress_wanted(jobs))
     pending = [task for index, task in enumerate(tasks) if index not in finished]
     if launcher.detached:
+        if not pending:  # every run finished: tabulate them, as a local study does
+            return [(v, finished[i]["summary"]) for i, v in enumerate(plan.runs)]
         waiting = queued_tasks(launcher, pending)
         if waiting:
             echo(f"{len(waiting)} run(s) still queued on {launcher.name}; not submitted again")

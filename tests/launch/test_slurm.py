@@ -153,6 +153,7 @@ def test_the_submitting_process_may_die_status_and_collection_work_from_another(
     assert (cluster / "out" / "results.md").is_file() and (cluster / "out" / "figure.png").is_file()
     finished = i2i(*command[3:-1], cwd=cluster)
     assert "2 of 2 runs already finished" in finished.stderr and "submitted" not in finished.stderr
+    assert "done:" in finished.stderr and "results.md" in finished.stderr  # collected again
 
 
 def test_one_run_on_slurm_with_two_processes_then_resumed_here(cluster):
