@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from i2i.errors import RunInterrupted
 from i2i.launch.base import Launcher, Task, TaskFailed
 from i2i.launch.process import Child, Placement, last_line, spawn
+from i2i.train.rundir import has_checkpoint
 
 Echo = Callable[[str], None]
 
@@ -26,7 +27,7 @@ VERBS = {"train": "training", "resume": "continuing", "eval": "scoring"}
 
 def describe(task: Task, stage_name: str) -> str:
     """``training in runs/x``: what a task is about to do, for progress lines."""
-    resumed = stage_name == "train" and (task.folder / "checkpoints").is_dir()
+    resumed = stage_name == "train" and has_checkpoint(task.folder)
     verb = VERBS["resume" if resumed else stage_name] if stage_name in VERBS else stage_name
     return f"{verb} in {task.folder}" if stage_name == "train" else verb
 
