@@ -12,8 +12,10 @@ from __future__ import annotations
 import html
 import io
 import json
+import socket
 import sys
 import threading
+import time
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -119,6 +121,23 @@ class ModelServer(ThreadingHTTPServer):
         )
 
 
+def drain_before_closing(connection: socket.socket, seconds: float) -> None:
+    """Half-close, then read and drop what the client still sends, for at most ``seconds``.
+
+    Closing a socket with unread input makes the kernel answer with a reset, which can
+    destroy the refusal the client has not read yet; draining first lets the answer arrive.
+    """
+    deadline = time.monotonic() + seconds
+    try:
+        connection.shutdown(socket.SHUT_WR)
+        while (left := deadline - time.monotonic()) > 0:
+            connection.settimeout(left)
+            if not connection.recv(65536):
+                return
+    except OSError:  # the client went away or stalled: nothing more to protect
+        return
+
+
 def make_handler(
     translator: Translator, client_timeout: float = 30.0
 ) -> type[BaseHTTPRequestHandler]:
@@ -141,6 +160,18 @@ def make_handler(
 
         def _error(self, status: HTTPStatus, message: str) -> None:
             self._send(status, json.dumps({"error": message}).encode(), "application/json")
+
+        def _refuse_unread(self, status: HTTPStatus, message: str) -> None:
+            """Refuse a request whose body is left unread, then close the connection."""
+            self._error(status, message)
+            self.close_connection = True  # the unread body must not become a request
+            self.body_left_unread = True
+
+        def finish(self) -> None:
+            """Flush the answer; after a refusal, drain the unread body before closing."""
+            super().finish()
+            if getattr(self, "body_left_unread", False):
+                drain_before_closing(self.connection, min(client_timeout, 2.0))
 
         def do_GET(self) -> None:  # noqa: N802
             """The page, or the model's description."""
@@ -166,18 +197,15 @@ def make_handler(
             try:
                 length = int(self.headers.get("Content-Length") or 0)
             except ValueError:
-                self._error(HTTPStatus.BAD_REQUEST, "bad Content-Length")
-                return
+                length = -1
             if length < 0:
-                self._error(HTTPStatus.BAD_REQUEST, "bad Content-Length")
-                self.close_connection = True
+                self._refuse_unread(HTTPStatus.BAD_REQUEST, "bad Content-Length")
                 return
             if length > translator.max_upload:
-                self._error(
+                self._refuse_unread(
                     HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                     f"the upload is {length} bytes, over the limit of {translator.max_upload}",
                 )
-                self.close_connection = True  # the unread body must not become a request
                 return
             try:
                 png = translator.translate(
