@@ -87,6 +87,20 @@ def i2i_weight_converters() -> Factories:
     """
 
 
+@hookspec
+def i2i_loggers() -> Factories:
+    """Return experiment loggers: ``{name: factory(**recipe_args)}``.
+
+    The recipe's ``log.loggers`` picks them (``[mlflow]``, ``[{name: wandb, project: p}]``).
+    The factory builds an :class:`i2i.train.events.Subscriber` and fails early (raise
+    ``ValueError``, or :class:`i2i.errors.RecipeError` naming what to install) on a missing
+    package or a bad option. Rank 0 alone builds loggers. The core runs each on a thread of
+    its own, reports its first exception as one warning and sends it nothing more, keeps
+    what its ``resume_record()`` returns so a resumed run continues the same tracker run,
+    and does not resend the steps it already delivered.
+    """
+
+
 HOOK_KINDS: dict[str, str] = {
     "i2i_methods": "method",
     "i2i_generators": "generator",
@@ -94,5 +108,6 @@ HOOK_KINDS: dict[str, str] = {
     "i2i_losses": "loss",
     "i2i_datasets": "dataset",
     "i2i_weight_converters": "converter",
+    "i2i_loggers": "logger",
 }
 """Which registry kind each contributing hook fills."""

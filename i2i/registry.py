@@ -22,7 +22,15 @@ from typing import Any
 
 from i2i.errors import ComponentBuildError, UnknownComponentError, did_you_mean
 
-KINDS: tuple[str, ...] = ("generator", "discriminator", "loss", "dataset", "converter", "method")
+KINDS: tuple[str, ...] = (
+    "generator",
+    "discriminator",
+    "loss",
+    "dataset",
+    "converter",
+    "method",
+    "logger",
+)
 
 
 @dataclass(frozen=True)

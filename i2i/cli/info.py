@@ -7,12 +7,13 @@ import sys
 import click
 
 from i2i.cli.base import main, reports_errors
+from i2i.registry import KINDS
 
 
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(["generator", "discriminator", "loss", "dataset", "converter", "method"]),
+    type=click.Choice(list(KINDS)),
     help="Only this kind of component.",
 )
 @click.option(

@@ -137,7 +137,15 @@ class LogConfig:
     progress: bool = True
     """Show a progress bar."""
     tensorboard: bool = False
-    """Mirror metrics as TensorBoard scalars in <run.dir>/tensorboard (needs i2i[tensorboard])."""
+    """Mirror metrics as TensorBoard scalars in <run.dir>/tensorboard (needs i2i[tensorboard]);
+    the same as naming tensorboard in log.loggers."""
+    loggers: list[Any] = field(default_factory=list)
+    """Experiment trackers, by name or with options, e.g. [mlflow] or [{name: wandb, project:
+    maps}] (see docs/logging.md); metrics.jsonl is always written."""
+    group: str | None = None
+    """The trackers' group (wandb) or experiment (MLflow) of the run; a study sets its name."""
+    tags: dict[str, str] = field(default_factory=dict)
+    """Tags for the trackers' run; a study adds variant and seed."""
 
 
 @dataclass

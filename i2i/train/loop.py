@@ -1,193 +1,51 @@
-"""The training run: from a checked recipe to samples, metrics and checkpoints on disk.
+"""The training loop: the paper's iteration, announcing what happens as events.
 
-(:mod:`i2i.train.resume` rebuilds a :class:`Run` from a run directory to continue it.)
-
-:func:`prepare` builds every component (so a bad recipe fails before anything is written);
-:func:`fit` then trains. A :class:`Run` holds all of it, with the mutable part in one
-:class:`~i2i.train.state.RunState`.
+:func:`fit` trains a :class:`~i2i.train.prepare.Run` (built by :func:`prepare`, or by
+:mod:`i2i.train.resume`). What the run leaves on disk or sends elsewhere (metrics.jsonl,
+losses.png, the model card, TensorBoard, trackers) is written by subscribers to its events
+(:mod:`i2i.train.events`); the loop itself only trains, previews and checkpoints.
 """
 
 from __future__ import annotations
 
-import math
-import random
+import contextlib
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 from tqdm import tqdm
 
 from i2i.checkpoint import save_checkpoint
 from i2i.config.load import recipe_to_dict, recipe_to_yaml
-from i2i.config.schema import Recipe
 from i2i.data.augment import ImageAugmentation, PairedAugmentation
-from i2i.data.images import set_max_pixels
-from i2i.data.loader import EpochSampler, SkipUnreadable, make_loader, stop_workers
+from i2i.data.loader import EpochSampler, make_loader, stop_workers
 from i2i.data.unpaired import UnpairedEpochSampler
-from i2i.errors import I2IError, RecipeError, RunInterrupted, WriteError
+from i2i.errors import I2IError, RunInterrupted, WriteError
 from i2i.files import write_text_atomic
-from i2i.interfaces import PairedDataset
 from i2i.lock import release_folder
 from i2i.methods import NonFiniteLoss, StepTools, TrainingMethod
-from i2i.provenance import provenance
-from i2i.registry import Registry
 from i2i.train.batches import training_batch
 from i2i.train.best import BestCheckpoint
-from i2i.train.build import build_dataset, build_models, check_channels
 from i2i.train.distributed import (
-    SINGLE,
-    Processes,
     any_process,
     gather_objects,
-    join,
     local_batch_size,
     mean_over_processes,
     wrap_for_training,
 )
-from i2i.train.plot import plot_losses
-from i2i.train.precision import Precision
-from i2i.train.preview import Preview
-from i2i.train.records import MetricsLog, require_tensorboard, tensorboard_writer
+from i2i.train.events import Events, Outcome, RunInfo, Subscriber
+from i2i.train.prepare import Run, prepare, resolve_device, seed_everything
 from i2i.train.rng import capture_rng
 from i2i.train.rundir import has_checkpoint, mark_started, refuse_existing_run, take_over
 from i2i.train.schedule import lr_multiplier, set_lr
 from i2i.train.signals import StopRequests
-from i2i.train.state import RunState
-from i2i.train.sync_batchnorm import to_global_batchnorm
+from i2i.train.trackers import trackers
+from i2i.train.writers import LossPlot, MetricsWriter, ModelCardWriter
 
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and torch (all devices)."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def resolve_device(name: str) -> torch.device:
-    """'auto' → CUDA when available, else CPU; anything else as torch names it."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise RecipeError(
-            f"train.device: '{name}' is not a device; use auto, cpu or cuda"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RecipeError("train.device: CUDA is not available here; use train.device=cpu")
-    return device
-
-
-@dataclass
-class Run:
-    """A prepared run: recipe, components, data and state."""
-
-    recipe: Recipe
-    run_dir: Path
-    device: torch.device
-    method: TrainingMethod
-    state: RunState
-    train_set: PairedDataset
-    preview: Preview
-    processes: Processes = SINGLE
-    precision: Precision = field(default_factory=Precision)
-    data_depth: dict[str, int] = field(default_factory=dict)
-    """Bits per value of the training data's A and B (8, or 16 for uint16 and float)."""
-
-    @property
-    def models(self) -> TrainingMethod:
-        """The method (its networks are also its attributes: ``run.models.generator``)."""
-        return self.method
-
-    @property
-    def steps_per_epoch(self) -> int:
-        """Iterations per epoch."""
-        length, world = len(self.train_set), self.processes.world
-        return math.ceil((length - length % world) / self.recipe.data.batch_size)
-
-    @property
-    def total_steps(self) -> int:
-        """Iterations the run will make: the epoch schedule, capped by ``train.max_steps``."""
-        train = self.recipe.train
-        scheduled = (train.epochs + train.epochs_decay) * self.steps_per_epoch
-        return scheduled if train.max_steps is None else min(scheduled, train.max_steps)
-
-
-def prepare(
-    recipe: Recipe, run_dir: Path, registry: Registry, processes: Processes = SINGLE
-) -> Run:
-    """Seed, build and check everything the recipe names; writes nothing.
-
-    With several ``processes`` (torchrun), each builds the same networks from the same seed,
-    then draws dropout and augmentation from a stream of its own.
-    """
-    seed_everything(recipe.seed)
-    recipe.provenance = provenance(recipe_to_dict(recipe), registry)
-    set_max_pixels(recipe.data.max_pixels)  # before any image is opened (loader workers fork)
-    device = join(processes, resolve_device(recipe.train.device))
-    local_batch_size(recipe.data.batch_size, processes)
-    if recipe.log.tensorboard:
-        require_tensorboard()
-    method = build_models(recipe, registry).to(device)
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True  # fixed input sizes: autotune once, reuse
-    for network in method.networks.values():
-        if recipe.train.channels_last:
-            network.to(memory_format=torch.channels_last)
-        if processes.distributed and recipe.train.sync_batchnorm:
-            to_global_batchnorm(network)
-    train_set = build_dataset(recipe, registry, recipe.data.train_split)
-    held_out = recipe.data.val_split
-    val_set = build_dataset(recipe, registry, held_out) if held_out else train_set
-    if recipe.data.on_corrupt == "skip":
-        train_set, val_set = SkipUnreadable(train_set), SkipUnreadable(val_set)
-    if len(train_set) == 0:
-        raise RecipeError(f"data: split '{recipe.data.train_split}' is empty")
-    depths = check_channels(train_set, recipe, method.data)
-    if method.data == "unpaired" and not hasattr(train_set, "sizes"):
-        name = recipe.data.dataset.get("name")
-        raise RecipeError(
-            f"data.dataset: method '{recipe.method['name']}' trains on unpaired data but "
-            f"'{name}' is paired; use {{name: unpaired_folders}} or {{name: unpaired, of: "
-            f"{{name: {name}}}}}"
-        )
-    state = RunState.of(method)
-    preview = Preview(
-        val_set,
-        recipe.log.val_images,
-        recipe.data.direction,
-        recipe.data.crop_size,
-        (recipe.model.in_channels, recipe.model.out_channels),
-        device,
-        recipe.seed,
-        _palette(recipe),
-    )
-    if processes.distributed:
-        seed_everything(recipe.seed + 1_000_003 * processes.rank)
-    precision = Precision(recipe.train.precision, device.type)
-    run = Run(recipe, run_dir, device, method, state, train_set, preview, processes, precision)
-    run.data_depth = depths
-    return run
-
-
-def _palette(recipe: Recipe) -> Any:
-    """The palette of ``log.val_palette``, checked against the output channels, or None."""
-    if recipe.log.val_palette is None:
-        return None
-    from i2i.evaluation.palette import Palette
-
-    palette = Palette.load(Path(recipe.log.val_palette).expanduser())
-    if palette.colors.shape[1] != recipe.model.out_channels:
-        raise RecipeError(
-            f"log.val_palette: its colours have {palette.colors.shape[1]} channels, the "
-            f"outputs {recipe.model.out_channels}"
-        )
-    return palette
+__all__ = ["Run", "fit", "prepare", "resolve_device", "seed_everything"]
 
 
 def fit(run: Run) -> Path | None:
@@ -199,207 +57,283 @@ def fit(run: Run) -> Path | None:
     SIGINT or SIGTERM end the run after the current step, with a checkpoint
     (:class:`RunInterrupted`); ``i2i resume`` continues it exactly.
     """
-    recipe, state, method, processes = run.recipe, run.state, run.method, run.processes
-    main = processes.main  # only rank 0 writes: config, metrics, samples, checkpoints
-    if main:
-        take_over(run.run_dir)
+    state, total = run.state, run.total_steps
+    training = Training(run)
+    outcome: Outcome = "failed"
+    try:
+        training.events.emit("run_started", training.info())
         if state.step == 0:
-            refuse_existing_run(run.run_dir)  # another process started it since prepare()
+            training.preview()
+        training.meter.restart_clock()  # throughput is training alone, not the first preview
+        while state.step < total and not training.stopping:
+            lr = training.start_epoch()
+            for batch in training.loader:
+                if not training.step(batch):
+                    continue  # every pair of the batch was unreadable (data.on_corrupt=skip)
+                training.log(lr)
+                if state.step % run.recipe.log.sample_every == 0 and state.step < total:
+                    training.preview()
+                if state.step % run.recipe.checkpoint.every == 0 and state.step < total:
+                    training.checkpoint()
+                if state.step >= total or training.stopping:
+                    break
+            else:
+                state.epoch, state.position = state.epoch + 1, 0
+        if training.stopping:
+            training.checkpoint()
+            outcome = "interrupted"
+            raise training.interruption()
+        training.preview()
+        training.checkpoint()
+        training.events.emit("scalars", state.step, {"elapsed_s": training.elapsed()})
+        outcome = "finished"
+    except WriteError as error:
+        raise error.extended(training.after_write_error()) from None
+    finally:
+        training.close(outcome)
+    return training.last
+
+
+class Training:
+    """One process's training of a run: its loader, networks, events and counters."""
+
+    def __init__(self, run: Run) -> None:
+        self.run, self.recipe, self.state = run, run.recipe, run.state
+        self.main = run.processes.main  # only rank 0 writes
+        if self.main:
+            claim(run)
+        self.sampler, self.loader = training_data(run)
+        self.augment = augmentation(run)
+        self.networks = training_networks(run)
+        self.tools = StepTools(run.precision, self.recipe.train.nonfinite == "skip")
+        self.optimizer_prefixes = tuple(f"{name}." for name in run.method.optimizers)
+        folder = run.run_dir / "checkpoints"
+        self.best = BestCheckpoint(self.recipe.checkpoint.best, folder, self.state)
+        self.events = Events(subscribers(run) if self.main else [])
+        self.meter, self.stop = self.state.window, StopRequests()
+        self.progress = progress_bar(run)
+        self.last: Path | None = None
+        self.stopping = False  # agreed by all processes, so they all leave after one step
+        self.skipped = 0  # updates skipped for a non-finite loss (train.nonfinite=skip)
+        self.unreadable = 0  # pairs skipped as unreadable (data.on_corrupt=skip)
+        self.started = time.perf_counter()
+
+    def info(self) -> RunInfo:
+        """What subscribers learn as the run starts."""
+        log = self.recipe.log
+        tags = {**provenance_tags(self.recipe.provenance), **log.tags}
+        recipe = recipe_to_dict(self.recipe)
+        return RunInfo(self.run.run_dir, recipe, self.state.step, log.group, tags)
+
+    def start_epoch(self) -> float:
+        """Set the epoch's learning rate and the sampler's position; returns the rate."""
+        train = self.recipe.train
+        lr = train.optimizer.lr * lr_multiplier(
+            self.state.epoch + 1, train.epochs, train.epochs_decay
+        )
+        set_lr(list(self.run.method.optimizers.values()), lr)
+        self.sampler.set_epoch(self.state.epoch, start=self.state.position)
+        return lr
+
+    def step(self, batch: dict[str, Any]) -> bool:
+        """One training iteration on ``batch``; False when it held no readable pair."""
+        run, state, world = self.run, self.state, self.run.processes.world
+        self.unreadable += batch["skipped"]
+        consumed = len(batch["name"]) + batch["skipped"]  # the sampler's positions
+        if any_process(not batch["name"], run.device):
+            state.position += consumed * world
+            return False
+        images = training_batch(batch, self.recipe, run.device, self.augment, run.method.data)
         try:
-            mark_started(run.run_dir)
-            write_text_atomic(run.run_dir / "config.yaml", recipe_to_yaml(recipe))
-        except I2IError:
-            release_folder(run.run_dir)
-            raise
-    data = recipe.data
-    if method.data == "unpaired":
-        sampler: EpochSampler = UnpairedEpochSampler(
-            run.train_set.sizes,  # type: ignore[attr-defined]
-            recipe.seed,
-            rank=processes.rank,
-            world=processes.world,
+            losses = run.method.train_step(images, self.networks, self.tools)
+        except NonFiniteLoss as error:
+            raise NonFiniteLoss(
+                f"step {state.step + 1}: {error}; the run stopped and its last checkpoint "
+                f"({self.last or 'none yet'}) is intact; lower train.optimizer.lr, or set "
+                "train.nonfinite=skip to skip such batches"
+            ) from None
+        if run.processes.distributed:
+            losses = dict(zip(losses, mean_over_processes(torch.stack([*losses.values()]))))
+        if self.tools.skip_nonfinite:  # with "stop", a non-finite loss raised before updating
+            self.skipped += sum(not bool(torch.isfinite(v)) for v in updated(losses))
+        state.step += 1
+        state.position += consumed * world
+        self.meter.add(losses, len(batch["name"]) * world)
+        self.stopping = any_process(self.stop.signal is not None, run.device)
+        self.show_losses(losses)
+        return True
+
+    def show_losses(self, losses: dict[str, torch.Tensor]) -> None:
+        """Advance the progress bar; every few steps, show this step's losses on it."""
+        if not self.progress.disable and self.state.step % min(10, self.recipe.log.every) == 0:
+            values = torch.stack([v.detach().float() for v in losses.values()])
+            shown = zip(losses, values.tolist())  # one device sync, not one per loss
+            self.progress.set_postfix({k: f"{v:.3g}" for k, v in shown})
+        self.progress.update()
+
+    def log(self, lr: float) -> None:
+        """Every ``log.every`` steps (and at the last): the window's means, as ``scalars``."""
+        step = self.state.step
+        if step % self.recipe.log.every and step != self.run.total_steps:
+            return
+        values: dict[str, Any] = {"epoch": self.state.epoch + 1, "lr": lr, **self.meter.report()}
+        values.update({"skipped_nonfinite": self.skipped} if self.skipped else {})
+        values.update({"skipped_files": self.unreadable} if self.unreadable else {})
+        self.events.emit("scalars", step, values)
+        losses = {k.removeprefix("loss/"): v for k, v in values.items() if k.startswith("loss/")}
+        self.progress.set_postfix({k: f"{v:.3g}" for k, v in losses.items()})
+
+    def preview(self) -> None:
+        """The sample grid and held-out scores (rank 0); the best checkpoint when beaten."""
+        if not self.main:
+            return
+        step, run = self.state.step, self.run
+        grid = run.run_dir / "samples" / f"step_{step:08d}.png"
+        scores = run.preview.run(run.method, self.recipe.log.sample_mode, grid)
+        self.events.emit("preview", step, grid, scores)
+        if step > 0 and self.best.improves(scores, step):
+            tensors, meta = self.snapshot()
+            kept = {k: v for k, v in tensors.items() if not k.startswith(self.optimizer_prefixes)}
+            path = self.best.save(kept, {**meta, "optimizer_state": False})
+            self.events.emit("best_changed", step, path, scores)
+
+    def snapshot(self, rng_by_rank: list | None = None) -> tuple[dict, dict]:
+        """The run's tensors and metadata, as a checkpoint holds them."""
+        tensors, meta = self.state.to_tensors(rng_by_rank)
+        meta["recipe"] = recipe_to_dict(self.recipe)
+        meta["translators"] = translators(self.run.method)
+        meta["grad_scaler"] = self.run.precision.state_dict()
+        meta["data_depth"] = self.run.data_depth
+        return tensors, meta
+
+    def checkpoint(self) -> None:
+        """Save a checkpoint (every process takes part; rank 0 writes)."""
+        rng_by_rank = gather_objects(capture_rng(), self.run.processes)
+        if not self.main:
+            return
+        tensors, meta = self.snapshot(rng_by_rank)
+        checkpoint = self.recipe.checkpoint
+        latest_only = self.optimizer_prefixes if checkpoint.optimizer == "latest" else ()
+        folder = self.run.run_dir / "checkpoints"
+        self.last = save_checkpoint(folder, tensors, meta, checkpoint.keep, latest_only)
+        self.events.emit("checkpoint", self.state.step, self.last)
+
+    def elapsed(self) -> float:
+        """Seconds this process has trained."""
+        return round(time.perf_counter() - self.started, 3)
+
+    def interruption(self) -> RunInterrupted:
+        """The error that ends a run stopped by a signal."""
+        cause = self.stop.signal.name if self.stop.signal else "a signal to another process"
+        return RunInterrupted(
+            f"stopped by {cause} at step {self.state.step}; checkpoint {self.last} saved; "
+            f"continue with: i2i resume {self.run.run_dir}"
         )
+
+    def after_write_error(self) -> str:
+        """What a failed write leaves the user to do."""
+        run_dir = self.run.run_dir
+        if self.last or self.state.step > 0 and has_checkpoint(run_dir):
+            return f"; its checkpoints are intact: continue with i2i resume {run_dir}"
+        return "; no checkpoint was written yet: run the same command again"
+
+    def close(self, outcome: Outcome) -> None:
+        """Tell subscribers how the run ended; stop workers, restore signals, free the folder."""
+        try:
+            if outcome == "failed":
+                with contextlib.suppress(Exception):  # the run's own error is the one to report
+                    self.events.emit("run_ended", outcome, self.last)
+            else:
+                self.events.emit("run_ended", outcome, self.last)
+        finally:
+            stop_workers(self.loader)
+            self.stop.restore()
+            self.progress.close()
+            self.events.close()
+            if self.main:
+                release_folder(self.run.run_dir)
+
+
+def claim(run: Run) -> None:
+    """Take the run folder (refusing a run started meanwhile) and write config.yaml."""
+    take_over(run.run_dir)
+    if run.state.step == 0:
+        refuse_existing_run(run.run_dir)  # another process started it since prepare()
+    try:
+        mark_started(run.run_dir)
+        write_text_atomic(run.run_dir / "config.yaml", recipe_to_yaml(run.recipe))
+    except I2IError:
+        release_folder(run.run_dir)
+        raise
+
+
+def subscribers(run: Run) -> list[Subscriber]:
+    """Rank 0's subscribers: the run folder's writers first, then the trackers."""
+    metrics = run.run_dir / "metrics.jsonl"
+    writers: list[Subscriber] = [
+        MetricsWriter(metrics),
+        LossPlot(metrics, run.run_dir / "losses.png"),
+        ModelCardWriter(metrics),
+    ]
+    return writers + list(trackers(run.loggers, run.run_dir))
+
+
+def training_data(run: Run) -> tuple[EpochSampler, Any]:
+    """The epoch sampler (resumable mid-epoch) and the loader drawing from it."""
+    recipe, processes = run.recipe, run.processes
+    rank, world = processes.rank, processes.world
+    if run.method.data == "unpaired":
+        sizes = run.train_set.sizes  # type: ignore[attr-defined]
+        sampler: EpochSampler = UnpairedEpochSampler(sizes, recipe.seed, rank=rank, world=world)
     else:
-        sampler = EpochSampler(
-            len(run.train_set), recipe.seed, rank=processes.rank, world=processes.world
-        )
+        sampler = EpochSampler(len(run.train_set), recipe.seed, rank=rank, world=world)
     loader = make_loader(
         run.train_set,
-        local_batch_size(data.batch_size, processes),
-        data.num_workers,
+        local_batch_size(recipe.data.batch_size, processes),
+        recipe.data.num_workers,
         sampler,
         pin_memory=run.device.type == "cuda",
         seed=recipe.seed,
     )
-    augment: nn.Module = (
-        ImageAugmentation(data.load_size, data.crop_size, data.flip)
-        if method.data == "unpaired"
-        else PairedAugmentation(data.load_size, data.crop_size, data.flip)
-    ).to(run.device)
-    optimizers = list(method.optimizers.values())
-    networks = compiled(method.networks) if recipe.train.compile else dict(method.networks)
-    if processes.distributed:
-        networks = wrap_for_training(networks, run.device)
-    tools = StepTools(run.precision, recipe.train.nonfinite == "skip")
-    board = (
-        tensorboard_writer(run.run_dir / "tensorboard") if recipe.log.tensorboard and main else None
-    )
-    metrics = MetricsLog(run.run_dir / "metrics.jsonl" if main else None, board)
-    total = run.total_steps
+    return sampler, loader
 
-    optimizer_prefixes = tuple(f"{name}." for name in method.optimizers)
-    best = BestCheckpoint(recipe.checkpoint.best, run.run_dir / "checkpoints", state)
 
-    def snapshot(rng_by_rank: list | None = None) -> tuple[dict, dict]:
-        tensors, meta = state.to_tensors(rng_by_rank)
-        meta["recipe"] = recipe_to_dict(recipe)
-        meta["translators"] = translators(method)
-        meta["grad_scaler"] = run.precision.state_dict()
-        meta["data_depth"] = run.data_depth
-        return tensors, meta
+def augmentation(run: Run) -> nn.Module:
+    """The kornia augmentation of the data, on the training device."""
+    data = run.recipe.data
+    kind = ImageAugmentation if run.method.data == "unpaired" else PairedAugmentation
+    return kind(data.load_size, data.crop_size, data.flip).to(run.device)
 
-    def show(step: int) -> None:
-        if not main:
-            return
-        grid = run.run_dir / "samples" / f"step_{step:08d}.png"
-        scores = run.preview.run(method, recipe.log.sample_mode, grid)
-        metrics.write(step, **scores)
-        plot_losses(metrics.path, run.run_dir / "losses.png")
-        if step > 0 and best.improves(scores, step):
-            tensors, meta = snapshot()
-            kept = {k: v for k, v in tensors.items() if not k.startswith(optimizer_prefixes)}
-            best.save(kept, {**meta, "optimizer_state": False})
 
-    def checkpoint() -> Path | None:
-        rng_by_rank = gather_objects(capture_rng(), processes)  # every process takes part
-        if not main:
-            return None
-        tensors, meta = snapshot(rng_by_rank)
-        latest_only = optimizer_prefixes if recipe.checkpoint.optimizer == "latest" else ()
-        return save_checkpoint(
-            run.run_dir / "checkpoints", tensors, meta, recipe.checkpoint.keep, latest_only
-        )
+def training_networks(run: Run) -> dict[str, nn.Module]:
+    """The networks the step runs: compiled and wrapped for DDP when the recipe asks."""
+    networks = run.method.networks
+    trained = compiled(networks) if run.recipe.train.compile else dict(networks)
+    return wrap_for_training(trained, run.device) if run.processes.distributed else trained
 
-    if state.step == 0:
-        show(0)
-    meter = state.window  # restarted after the first preview: throughput is training alone
-    meter.restart_clock()
-    last = None
-    progress = tqdm(
-        total=total,
-        initial=state.step,
-        disable=not (recipe.log.progress and main),
+
+def progress_bar(run: Run) -> tqdm:
+    """The progress bar (rank 0, unless log.progress=false)."""
+    return tqdm(
+        total=run.total_steps,
+        initial=run.state.step,
+        disable=not (run.recipe.log.progress and run.processes.main),
         unit="it",
         dynamic_ncols=True,
         desc=run.run_dir.name,
         mininterval=0.5 if sys.stderr.isatty() else 30.0,  # keep logs of non-terminals short
     )
-    started = time.perf_counter()
-    stop = StopRequests()
-    stopping = False  # agreed by all processes, so they all leave after the same step
-    skipped = 0  # updates skipped for a non-finite loss (train.nonfinite=skip)
-    unreadable = 0  # pairs skipped as unreadable (data.on_corrupt=skip)
-    try:
-        while state.step < total and not stopping:
-            lr = recipe.train.optimizer.lr * lr_multiplier(
-                state.epoch + 1, recipe.train.epochs, recipe.train.epochs_decay
-            )
-            set_lr(optimizers, lr)
-            sampler.set_epoch(state.epoch, start=state.position)
-            for batch in loader:
-                unreadable += batch["skipped"]
-                consumed = len(batch["name"]) + batch["skipped"]  # the sampler's positions
-                if any_process(not batch["name"], run.device):
-                    state.position += consumed * processes.world
-                    continue  # every pair of a local batch was unreadable (data.on_corrupt=skip)
-                images = training_batch(batch, recipe, run.device, augment, method.data)
-                try:
-                    losses = method.train_step(images, networks, tools)
-                except NonFiniteLoss as error:
-                    raise NonFiniteLoss(
-                        f"step {state.step + 1}: {error}; the run stopped and its last checkpoint "
-                        f"({last or 'none yet'}) is intact; lower train.optimizer.lr, or set "
-                        "train.nonfinite=skip to skip such batches"
-                    ) from None
-                if processes.distributed:
-                    losses = dict(zip(losses, mean_over_processes(torch.stack([*losses.values()]))))
-                if tools.skip_nonfinite:  # with "stop", a non-finite loss raised before updating
-                    skipped += sum(not bool(torch.isfinite(v)) for v in updated(losses))
-                state.step += 1
-                state.position += consumed * processes.world
-                meter.add(losses, len(batch["name"]) * processes.world)
-                stopping = any_process(stop.signal is not None, run.device)
-                if not progress.disable and state.step % min(10, recipe.log.every) == 0:
-                    # this step's losses, so short runs show some before the first log line
-                    values = torch.stack([v.detach().float() for v in losses.values()])
-                    shown = zip(losses, values.tolist())  # one device sync, not one per loss
-                    progress.set_postfix({k: f"{v:.3g}" for k, v in shown})
-                progress.update()
-                if state.step % recipe.log.every == 0 or state.step == total:
-                    values = meter.report()
-                    extra = {"skipped_nonfinite": skipped} if skipped else {}
-                    extra.update({"skipped_files": unreadable} if unreadable else {})
-                    metrics.write(state.step, epoch=state.epoch + 1, lr=lr, **values, **extra)
-                    progress.set_postfix(
-                        {
-                            k.removeprefix("loss/"): f"{v:.3g}"
-                            for k, v in values.items()
-                            if k.startswith("loss/")
-                        }
-                    )
-                if state.step % recipe.log.sample_every == 0 and state.step < total:
-                    show(state.step)
-                if state.step % recipe.checkpoint.every == 0 and state.step < total:
-                    last = checkpoint()
-                if state.step >= total or stopping:
-                    break
-            else:
-                state.epoch, state.position = state.epoch + 1, 0
-        if stopping:
-            last = checkpoint()
-            cause = stop.signal.name if stop.signal else "a signal to another process"
-            raise RunInterrupted(
-                f"stopped by {cause} at step {state.step}; checkpoint {last} saved; "
-                f"continue with: i2i resume {run.run_dir}"
-            )
-        show(state.step)
-        last = checkpoint()
-        metrics.write(state.step, elapsed_s=round(time.perf_counter() - started, 3))
-        if main and last is not None:
-            write_card(run, last, metrics.path)
-    except WriteError as error:
-        if last or state.step > 0 and has_checkpoint(run.run_dir):
-            after = f"; its checkpoints are intact: continue with i2i resume {run.run_dir}"
-        else:
-            after = "; no checkpoint was written yet: run the same command again"
-        raise error.extended(after) from None
-    finally:
-        stop_workers(loader)
-        stop.restore()
-        progress.close()
-        metrics.close()
-        if main:
-            release_folder(run.run_dir)
-    return last
 
 
-def write_card(run: Run, checkpoint: Path, metrics: Path | None) -> Path:
-    """``checkpoints/README.md``: the model card of the run's final checkpoint."""
-    from i2i.card import last_validation, model_card
-    from i2i.checkpoint import load_checkpoint
-
-    _, meta = load_checkpoint(checkpoint, prefix="\0")
-    card = model_card(
-        checkpoint,
-        meta,
-        title=f"{run.run_dir.name}: {checkpoint.name}",
-        metrics=last_validation(metrics),
-        sample=run.run_dir / "samples" / f"step_{run.state.step:08d}.png",
-        relative_to=checkpoint.parent,
-    )
-    path = run.run_dir / "checkpoints" / "README.md"
-    write_text_atomic(path, card)
-    return path
+def provenance_tags(provenance: dict[str, Any] | None) -> dict[str, str]:
+    """The recipe's provenance as tracker tags: i2i's version, each component's plugin."""
+    provenance = provenance or {}
+    tags = {"i2i.version": str(provenance.get("i2i", "?"))}
+    for key, component in (provenance.get("components") or {}).items():
+        tags[f"i2i.{key}"] = (
+            f"{component.get('name')} ({component.get('distribution')} {component.get('version')})"
+        )
+    return tags
 
 
 def translators(method: TrainingMethod) -> dict[str, dict[str, Any]]:

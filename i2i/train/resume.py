@@ -15,7 +15,7 @@ from i2i.files import write_text_atomic
 from i2i.provenance import differences as provenance_changes
 from i2i.registry import Registry
 from i2i.train.distributed import SINGLE, Processes
-from i2i.train.loop import Run, prepare
+from i2i.train.prepare import Run, prepare
 from i2i.train.rundir import take_over
 
 

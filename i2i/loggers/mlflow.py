@@ -1,0 +1,111 @@
+"""MLflow: parameters, metric histories, sample grids and the model card in a tracking store.
+
+The store is ``tracking_uri``, else ``MLFLOW_TRACKING_URI``, else MLflow's default; the
+experiment is ``experiment``, else ``log.group`` (a study's name), else
+``MLFLOW_EXPERIMENT_NAME``, else MLflow's ``Default``. Open it with ``mlflow ui
+--backend-store-uri URI``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from i2i.loggers.common import card_of, require, weights_to_upload
+from i2i.train.events import Outcome, RunInfo, Subscriber
+
+STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
+BATCH = 100  # MLflow's limit on parameters or tags per log_batch call
+LONGEST_VALUE = 6000  # MLflow's limit on a parameter's length
+
+
+class MlflowLogger(Subscriber):
+    """The run as an MLflow run: recipe as parameters, losses and val/* by step, grids.
+
+    Args:
+        tracking_uri: The tracking store (a folder, sqlite:///file.db, http://host:port).
+        experiment: Experiment name; default: log.group, else MLFLOW_EXPERIMENT_NAME.
+        tags: Extra run tags.
+        images: Log each sample grid as a step image.
+        artifacts: Also store the best (else the last) checkpoint as an artefact.
+    """
+
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        experiment: str | None = None,
+        tags: dict[str, str] | None = None,
+        images: bool = True,
+        artifacts: bool = False,
+    ) -> None:
+        require("mlflow", "mlflow")
+        self.tracking_uri, self.experiment = tracking_uri, experiment
+        self.tags, self.images, self.artifacts = dict(tags or {}), images, artifacts
+        self.client: Any = None
+        self.run_id: str | None = None
+        self.run_dir = Path()
+
+    def run_started(self, run: RunInfo) -> None:
+        """Create the MLflow run, or continue the one the record names."""
+        from mlflow import MlflowClient
+
+        uri = run.record.get("tracking_uri") or self.tracking_uri
+        self.client, self.run_dir = MlflowClient(tracking_uri=uri), run.run_dir
+        self.run_id = run.record.get("run_id")
+        if self.run_id:
+            self.client.update_run(self.run_id, status="RUNNING")
+            return
+        experiment = self._experiment_id(run.group)
+        tags = {**run.tags, **self.tags}
+        self.run_id = self.client.create_run(experiment, run_name=run.name, tags=tags).info.run_id
+        self._log_params(run.params())
+
+    def _experiment_id(self, group: str | None) -> str:
+        name = self.experiment or group or os.environ.get("MLFLOW_EXPERIMENT_NAME") or "Default"
+        found = self.client.get_experiment_by_name(name)
+        return found.experiment_id if found else self.client.create_experiment(name)
+
+    def _log_params(self, params: dict[str, Any]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(key, str(value)[:LONGEST_VALUE]) for key, value in params.items()]
+        for start in range(0, len(items), BATCH):
+            self.client.log_batch(self.run_id, params=items[start : start + BATCH])
+
+    def scalars(self, step: int, values: Mapping[str, float]) -> None:
+        """One batch of metrics at ``step``."""
+        from mlflow.entities import Metric
+
+        now = int(time.time() * 1000)
+        metrics = [Metric(key, float(value), now, step) for key, value in values.items()]
+        self.client.log_batch(self.run_id, metrics=metrics)
+
+    def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
+        """The held-out scores, and the grid as the step's ``samples`` image."""
+        self.scalars(step, scores)
+        if self.images:
+            with Image.open(grid) as image:
+                self.client.log_image(self.run_id, image.convert("RGB"), key="samples", step=step)
+
+    def best_changed(self, step: int, path: Path, scores: Mapping[str, float]) -> None:
+        """Tag the step the best checkpoint holds."""
+        self.client.set_tag(self.run_id, "best_step", str(step))
+
+    def run_ended(self, outcome: Outcome, last: Path | None) -> None:
+        """Store the model card (and, on request, the weights); close the MLflow run."""
+        card = card_of(self.run_dir)
+        if outcome == "finished" and card is not None:
+            self.client.log_artifact(self.run_id, str(card))
+        weights = weights_to_upload(self.run_dir, last)
+        if outcome == "finished" and self.artifacts and weights is not None:
+            self.client.log_artifact(self.run_id, str(weights), artifact_path="checkpoints")
+        self.client.set_terminated(self.run_id, status=STATUS[outcome])
+
+    def resume_record(self) -> dict[str, Any]:
+        """The MLflow run and its store, for a resumed run to continue it."""
+        return {"run_id": self.run_id, "tracking_uri": self.client.tracking_uri}

@@ -1,0 +1,104 @@
+"""Weights & Biases: the run, online or offline, with the recipe as its config.
+
+wandb's own settings apply where the recipe is silent (``WANDB_MODE``, ``WANDB_PROJECT``,
+``WANDB_ENTITY``, ``WANDB_DIR``, ...). Offline runs are written into the run folder's
+``wandb/`` (unless ``dir`` or ``WANDB_DIR`` says otherwise); ``wandb sync`` uploads them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from i2i.loggers.common import card_of, require, weights_to_upload
+from i2i.train.events import Outcome, RunInfo, Subscriber
+
+
+class WandbLogger(Subscriber):
+    """The run as a W&B run: recipe as config, losses and val/* by step, sample grids.
+
+    Args:
+        project: W&B project; default: WANDB_PROJECT, else wandb's.
+        entity: W&B team or user; default: WANDB_ENTITY, else yours.
+        mode: online, offline or disabled; default: WANDB_MODE, else online.
+        dir: Where wandb writes its files; default: WANDB_DIR, else the run folder.
+        tags: Extra run tags.
+        images: Log each sample grid as an image.
+        artifacts: Also store the best (else the last) checkpoint as a model artefact.
+    """
+
+    def __init__(
+        self,
+        project: str | None = None,
+        entity: str | None = None,
+        mode: str | None = None,
+        dir: str | None = None,  # noqa: A002
+        tags: list[str] | None = None,
+        images: bool = True,
+        artifacts: bool = False,
+    ) -> None:
+        require("wandb", "wandb")
+        if mode not in (None, "online", "offline", "disabled"):
+            raise ValueError(f"mode: '{mode}' is not one of online, offline, disabled")
+        self.project, self.entity, self.mode, self.dir = project, entity, mode, dir
+        self.tags, self.images, self.artifacts = list(tags or []), images, artifacts
+        self.run: Any = None
+        self.run_dir = Path()
+
+    def run_started(self, run: RunInfo) -> None:
+        """Start the W&B run, or continue the one the record names."""
+        import wandb
+
+        self.run_dir = run.run_dir
+        folder = self.dir or os.environ.get("WANDB_DIR") or str(run.run_dir)
+        resumed = run.record.get("id")
+        self.run = wandb.init(
+            project=self.project or run.record.get("project"),
+            entity=self.entity,
+            mode=self.mode,
+            dir=folder,
+            id=resumed,
+            resume="allow" if resumed else None,
+            name=run.name,
+            group=run.group,
+            tags=[*(f"{key}:{value}"[:64] for key, value in run.tags.items()), *self.tags],
+            config=run.params(),
+            settings=wandb.Settings(console="off", silent=True),
+        )
+
+    def scalars(self, step: int, values: Mapping[str, float]) -> None:
+        """The values at ``step``."""
+        self.run.log(dict(values), step=step)
+
+    def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
+        """The held-out scores, and the grid as ``samples``."""
+        import wandb
+
+        logged: dict[str, Any] = dict(scores)
+        if self.images:
+            logged["samples"] = wandb.Image(str(grid), caption="input | output | target")
+        self.run.log(logged, step=step)
+
+    def best_changed(self, step: int, path: Path, scores: Mapping[str, float]) -> None:
+        """Note the best step in the summary."""
+        self.run.summary["best_step"] = step
+
+    def run_ended(self, outcome: Outcome, last: Path | None) -> None:
+        """Store the model card (and, on request, the weights); finish the W&B run."""
+        import wandb
+
+        card = card_of(self.run_dir)
+        if outcome == "finished" and card is not None:
+            self.run.save(str(card), base_path=str(card.parent), policy="now")
+        weights = weights_to_upload(self.run_dir, last)
+        if outcome == "finished" and self.artifacts and weights is not None:
+            artifact = wandb.Artifact(f"{self.run_dir.name}-model", type="model")
+            artifact.add_file(str(weights))
+            self.run.log_artifact(artifact)
+        self.run.finish(exit_code=0 if outcome == "finished" else 1)
+
+    def resume_record(self) -> dict[str, Any]:
+        """The W&B run id and project, for a resumed run to continue it."""
+        return {"id": self.run.id, "project": self.run.project}
