@@ -8,6 +8,7 @@ wandb's own settings apply where the recipe is silent (``WANDB_MODE``, ``WANDB_P
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -91,13 +92,22 @@ class WandbLogger(Subscriber):
 
         card = card_of(self.run_dir)
         if outcome == "finished" and card is not None:
-            self.run.save(str(card), base_path=str(card.parent), policy="now")
+            shutil.copyfile(card, Path(self.run.dir) / card.name)  # uploaded with the run
         weights = weights_to_upload(self.run_dir, last)
         if outcome == "finished" and self.artifacts and weights is not None:
             artifact = wandb.Artifact(f"{self.run_dir.name}-model", type="model")
             artifact.add_file(str(weights))
             self.run.log_artifact(artifact)
         self.run.finish(exit_code=0 if outcome == "finished" else 1)
+
+    def last_step_held(self) -> int | None:
+        """Offline: the last step the earlier processes' files hold (wandb flushes them every
+        15 s, so a kill loses the rest); online: what the server holds, None if unknown."""
+        from i2i.loggers.wandb_files import last_step
+
+        if self.run.settings.mode == "offline":
+            return last_step(Path(self.run.settings.wandb_dir), self.run.id)
+        return None
 
     def resume_record(self) -> dict[str, Any]:
         """The W&B run id and project, for a resumed run to continue it."""

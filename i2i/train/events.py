@@ -50,8 +50,9 @@ class RunInfo:
         return self.step > 0
 
     def params(self) -> dict[str, Any]:
-        """The recipe flattened to dotted keys (``train.optimizer.lr``), for trackers."""
-        return flatten(self.recipe)
+        """The recipe flattened to dotted keys (``train.optimizer.lr``), for trackers; its
+        provenance is in :attr:`tags`."""
+        return flatten({k: v for k, v in self.recipe.items() if k != "provenance"})
 
 
 class Subscriber:
@@ -79,6 +80,11 @@ class Subscriber:
         """What a later process needs to continue this subscriber's run (JSON values)."""
         return {}
 
+    def last_step_held(self) -> int | None:
+        """After a resumed :meth:`run_started`: the last step the tracker kept, when it can
+        tell (a killed process loses what a tracker buffered); None: all that was sent."""
+        return None
+
 
 class Events:
     """Subscribers, called in order; an exception propagates (core writers must not fail
@@ -91,6 +97,13 @@ class Events:
         """Call ``event`` on every subscriber."""
         for subscriber in self.subscribers:
             getattr(subscriber, event)(*args)
+
+    def catch_up(self) -> None:
+        """Let subscribers that work behind a queue deliver it (before a checkpoint)."""
+        for subscriber in self.subscribers:
+            catch_up = getattr(subscriber, "catch_up", None)
+            if catch_up is not None:
+                catch_up()
 
     def close(self) -> None:
         """Let subscribers that hold resources release them."""

@@ -211,6 +211,7 @@ class Training:
         rng_by_rank = gather_objects(capture_rng(), self.run.processes)
         if not self.main:
             return
+        self.events.catch_up()  # a tracker has every step up to a checkpoint, once resumed
         tensors, meta = self.snapshot(rng_by_rank)
         checkpoint = self.recipe.checkpoint
         latest_only = self.optimizer_prefixes if checkpoint.optimizer == "latest" else ()

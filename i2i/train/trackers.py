@@ -7,12 +7,14 @@ once, on one line, and gets nothing more; the run goes on.
 ``loggers.json`` in the run folder keeps, per logger, what its :meth:`resume_record` returned
 (a tracker's run id) and the last event it delivered. A resumed run repeats the steps after
 its checkpoint with the same values (resume is exact); those a logger already has are not
-sent again, so the tracker's history has every step once.
+sent again, and each checkpoint waits until the loggers have everything before it, so the
+tracker's history has every step once.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import queue
 import threading
 import warnings
@@ -30,6 +32,10 @@ RECORD_NAME = "loggers.json"
 
 FLUSH_TIMEOUT_S = 60.0
 """How long the end of a run waits for a logger to deliver what is queued."""
+
+CATCH_UP_TIMEOUT_S = 30.0
+"""How long a checkpoint waits for a logger to deliver what is queued (once; a logger that
+lags longer is not waited for again)."""
 
 
 class TrackerWarning(UserWarning):
@@ -87,14 +93,14 @@ class Tracker(Subscriber):
     def __init__(self, name: str, logger: Subscriber, records: Records) -> None:
         self.name, self.logger, self.records = name, logger, records
         self.queue: queue.Queue[tuple[str, tuple, tuple[int, int] | None] | None] = queue.Queue()
-        self.failed = False
-        self.delivered: tuple[int, int] = (-1, 0)
-        self.position: tuple[int, int] = (-1, 0)  # (step, events at that step) emitted so far
+        self.failed = self.lagging = False
+        self.delivered: tuple[int, float] = (-1, 0)  # the last (step, event at that step) sent
+        self.position: tuple[int, int] = (-1, 0)  # the last (step, event at that step) emitted
         self.thread = threading.Thread(target=self._deliver, name=f"i2i-{name}", daemon=True)
         self.thread.start()
 
     def run_started(self, run: RunInfo) -> None:
-        """Continue from the record of the run's last process, if there is one."""
+        """Queued with the record of the run's last process, if there is one."""
         record = self.records.of(self.name)
         delivered = record.pop("delivered", None)
         if run.resumed and isinstance(delivered, list) and len(delivered) == 2:
@@ -121,8 +127,22 @@ class Tracker(Subscriber):
     def _enqueue(self, event: str, step: int, *rest: Any) -> None:
         step_, count = self.position
         self.position = (step, count + 1 if step == step_ else 1)
-        if self.position > self.delivered:  # not what an earlier process already delivered
-            self.queue.put((event, (step, *rest), self.position))
+        self.queue.put((event, (step, *rest), self.position))
+
+    def catch_up(self) -> None:
+        """Wait until everything queued is delivered (before a checkpoint is written)."""
+        if self.failed or self.lagging:
+            return
+        delivered = threading.Event()
+        self.queue.put(("catch_up", (delivered,), None))
+        if not delivered.wait(CATCH_UP_TIMEOUT_S):
+            self.lagging = True
+            warnings.warn(
+                f"log.loggers: '{self.name}' is {CATCH_UP_TIMEOUT_S:.0f} s behind; training "
+                "no longer waits for it at checkpoints (a resumed run sends what it missed)",
+                TrackerWarning,
+                stacklevel=1,
+            )
 
     def run_ended(self, outcome: Outcome, last: Path | None) -> None:
         """Deliver the end, then wait (bounded) for everything queued to arrive."""
@@ -135,18 +155,37 @@ class Tracker(Subscriber):
     def _deliver(self) -> None:
         while (item := self.queue.get()) is not None:
             event, args, position = item
-            if self.failed:
-                continue
-            try:
-                getattr(self.logger, event)(*args)
-                if event == "run_started" or position is not None:
-                    self.delivered = position or self.delivered
-                    record = {**self.logger.resume_record(), "delivered": list(self.delivered)}
-                    self.records.save(self.name, record)
-            except Exception as error:  # noqa: BLE001 - any tracker failure must not stop training
-                self.failed = True
-                message = str(error).strip().splitlines()
-                self._warn(f"{type(error).__name__}: {message[0] if message else ''}")
+            if event == "catch_up":
+                args[0].set()
+            elif self.failed or position is not None and position <= self.delivered:
+                continue  # failed, or a step an earlier process delivered (resume repeats it)
+            else:
+                try:
+                    getattr(self.logger, event)(*args)
+                    if event == "run_started":
+                        self._send_what_was_missed(args[0])
+                    self._delivered(position)
+                except Exception as error:  # noqa: BLE001 - a tracker must not stop training
+                    self.failed = True
+                    message = str(error).strip().splitlines()
+                    self._warn(f"{type(error).__name__}: {message[0] if message else ''}")
+
+    def _send_what_was_missed(self, run: RunInfo) -> None:
+        """On resume: send the steps up to the checkpoint the tracker lacks (it failed, lagged,
+        or lost them in the kill), from metrics.jsonl and the sample grids."""
+        if not run.resumed:
+            return
+        held = self.logger.last_step_held()
+        if held is not None and held < self.delivered[0]:
+            self.delivered = (held, math.inf)
+        for event, args in missed_events(run.run_dir, self.delivered[0], run.step):
+            getattr(self.logger, event)(*args)
+        self.delivered = max(self.delivered, (run.step, math.inf))
+
+    def _delivered(self, position: tuple[int, int] | None) -> None:
+        self.delivered = position or self.delivered
+        record = {**self.logger.resume_record(), "delivered": list(self.delivered)}
+        self.records.save(self.name, record)
 
     def _warn(self, why: str) -> None:
         warnings.warn(
@@ -154,6 +193,31 @@ class Tracker(Subscriber):
             TrackerWarning,
             stacklevel=1,
         )
+
+
+def missed_events(run_dir: Path, after: int, through: int) -> list[tuple[str, tuple]]:
+    """The events of metrics.jsonl's lines for steps ``after < step <= through``: a preview
+    where a line holds held-out scores and its grid exists, else scalars."""
+    events: list[tuple[str, tuple]] = []
+    try:
+        lines = (run_dir / "metrics.jsonl").read_text().splitlines()
+    except OSError:
+        return events
+    for line in lines:
+        try:
+            values = json.loads(line)
+            step = int(values.pop("step"))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # a line a crash cut short
+        if not after < step <= through:
+            continue
+        values = scalar_values({k: v for k, v in values.items() if k != "time"})
+        grid = run_dir / "samples" / f"step_{step:08d}.png"
+        is_preview = all(key.startswith("val/") for key in values) and grid.is_file()
+        events.append(
+            ("preview", (step, grid, values)) if is_preview else ("scalars", (step, values))
+        )
+    return events
 
 
 def trackers(loggers: list[tuple[str, Subscriber]], run_dir: Path) -> list[Tracker]:

@@ -1,0 +1,53 @@
+"""A run killed with SIGKILL after its logger delivered steps past its checkpoint, resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.conftest import TINY_OVERRIDES
+
+QUICKSTART = Path(__file__).parents[2] / "recipes" / "quickstart.yaml"
+STEPS = 16
+
+
+def _delivered(run_dir: Path, logger: str) -> int:
+    try:
+        return json.loads((run_dir / "loggers.json").read_text())[logger]["delivered"][0]
+    except (OSError, ValueError, KeyError):
+        return -1
+
+
+def kill_then_resume(run_dir: Path, logger: str, env: dict[str, str], *extra: str) -> int:
+    """Train STEPS steps (a checkpoint every 4), SIGKILLed once ``logger`` has delivered
+    step 10 (past the checkpoint of step 8), then resumed to the end; the step killed at."""
+    command = [sys.executable, "-m", "i2i", "run", str(QUICKSTART), *TINY_OVERRIDES]
+    command += [f"train.max_steps={STEPS}", "log.every=1", "checkpoint.every=4"]
+    command += ["log.sample_every=4", f"run.dir={run_dir}", *extra]
+    # a wandb service this test process started (WANDB_SERVICE) is not the children's
+    environment = {k: v for k, v in {**os.environ, **env}.items() if k != "WANDB_SERVICE"}
+    victim = subprocess.Popen(command, env=environment, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 600
+    while _delivered(run_dir, logger) < 10 and victim.poll() is None:
+        assert time.monotonic() < deadline, "the logger never delivered step 10"
+        time.sleep(0.02)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL, victim.stderr.read()
+    killed_at = _delivered(run_dir, logger)
+    resume = [sys.executable, "-m", "i2i", "resume", str(run_dir)]
+    resumed = subprocess.run(resume, env=environment, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Traceback" not in resumed.stderr and "failed" not in resumed.stderr, resumed.stderr
+    return killed_at
+
+
+def losses_by_step(run_dir: Path, key: str) -> dict[int, float]:
+    """``key`` at every step of metrics.jsonl."""
+    lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    return {line["step"]: line[key] for line in lines if key in line}
