@@ -178,10 +178,14 @@ def _watch(plan: Plan, folder: Path, launcher: Any, echo: Any) -> list | None:
 
 def _report(plan: Plan, folder: Path, summaries: list, echo: Any) -> None:
     from i2i.study.report import write_results
+    from i2i.study.tracking import send_results
 
     results = write_results(plan, folder, summaries)
     table = (folder / "results.md").read_text().split("\n\n")[2] if results else ""
     click.echo(table)
+    sent = send_results(plan, folder, results)
+    if sent:
+        echo(f"results sent to {', '.join(sent)}")
     echo(f"done: {folder / 'results.md'}, {folder / 'figure.png'}, {folder / 'metrics.png'}")
 
 

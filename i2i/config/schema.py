@@ -142,6 +142,8 @@ class LogConfig:
     loggers: list[Any] = field(default_factory=list)
     """Experiment trackers, by name or with options, e.g. [mlflow] or [{name: wandb, project:
     maps}] (see docs/logging.md); metrics.jsonl is always written."""
+    name: str | None = None
+    """The run's name in the trackers; null: its folder's name (a study sets 'VARIANT seed S')."""
     group: str | None = None
     """The trackers' group (wandb) or experiment (MLflow) of the run; a study sets its name."""
     tags: dict[str, str] = field(default_factory=dict)

@@ -9,7 +9,9 @@ experiment is ``experiment``, else ``log.group`` (a study's name), else
 from __future__ import annotations
 
 import os
+import re
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,12 @@ from PIL import Image
 
 from i2i.loggers.common import card_of, require, weights_to_upload
 from i2i.train.events import Outcome, RunInfo, Subscriber
+
+
+def metric_name(key: str) -> str:
+    """``key`` with what MLflow refuses in a name (``+``, for one) as ``_``: L1+cGAN → L1_cGAN."""
+    return re.sub(r"[^\w\-. :/]", "_", key)
+
 
 STATUS = {"finished": "FINISHED", "interrupted": "KILLED", "failed": "FAILED"}
 BATCH = 100  # MLflow's limit on parameters or tags per log_batch call
@@ -55,6 +63,8 @@ class MlflowLogger(Subscriber):
         from mlflow import MlflowClient
 
         uri = run.record.get("tracking_uri") or self.tracking_uri
+        # MLflow's SQL store trips a SQLAlchemy deprecation the user can do nothing about
+        warnings.filterwarnings("ignore", message=".*``noload`` loader strategy")
         self.client, self.run_dir = MlflowClient(tracking_uri=uri), run.run_dir
         self.run_id = run.record.get("run_id")
         if self.run_id:
@@ -82,7 +92,7 @@ class MlflowLogger(Subscriber):
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(key, float(value), now, step) for key, value in values.items()]
+        metrics = [Metric(metric_name(k), float(v), now, step) for k, v in values.items()]
         self.client.log_batch(self.run_id, metrics=metrics)
 
     def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
@@ -105,6 +115,28 @@ class MlflowLogger(Subscriber):
         if outcome == "finished" and self.artifacts and weights is not None:
             self.client.log_artifact(self.run_id, str(weights), artifact_path="checkpoints")
         self.client.set_terminated(self.run_id, status=STATUS[outcome])
+
+    def study_results(self, study: str, folder: Path, results: Mapping[str, Any]) -> None:
+        """A run ``<study> results`` in the study's experiment: each variant's mean metrics
+        (``<variant>/<metric>``) and the results files as artefacts."""
+        from mlflow import MlflowClient
+
+        self.client = MlflowClient(tracking_uri=self.tracking_uri)
+        experiment = self._experiment_id(study)
+        tags = {**self.tags, "i2i.study": study}
+        self.run_id = self.client.create_run(
+            experiment, run_name=f"{study} results", tags=tags
+        ).info.run_id
+        means = {
+            f"{variant['name']}/{key}": value
+            for variant in results.get("variants", [])
+            for key, value in (variant.get("mean") or {}).items()
+        }
+        self.scalars(0, means)
+        for name in ("results.md", "results.json", "figure.png", "metrics.png"):
+            if (folder / name).is_file():
+                self.client.log_artifact(self.run_id, str(folder / name))
+        self.client.set_terminated(self.run_id, status="FINISHED")
 
     def resume_record(self) -> dict[str, Any]:
         """The MLflow run and its store, for a resumed run to continue it."""

@@ -100,6 +100,37 @@ class WandbLogger(Subscriber):
             self.run.log_artifact(artifact)
         self.run.finish(exit_code=0 if outcome == "finished" else 1)
 
+    def study_results(self, study: str, folder: Path, results: Mapping[str, Any]) -> None:
+        """A run ``<study>-results`` in the study's group: the table (a W&B Table of each
+        variant's mean metrics), the figures, and results.md."""
+        import wandb
+
+        columns = list(results.get("columns", []))
+        rows = [
+            [variant["name"], *((variant.get("mean") or {}).get(key) for key in columns)]
+            for variant in results.get("variants", [])
+        ]
+        run = wandb.init(
+            project=self.project,
+            entity=self.entity,
+            mode=self.mode,
+            dir=self.dir or os.environ.get("WANDB_DIR") or str(folder),
+            name=f"{study}-results",
+            group=study,
+            job_type="study-results",
+            tags=self.tags,
+            config={"study": study, "seeds": results.get("seeds")},
+            settings=wandb.Settings(console="off", silent=True),
+        )
+        logged: dict[str, Any] = {"results": wandb.Table(columns=["variant", *columns], data=rows)}
+        for name in ("figure", "metrics"):
+            if (folder / f"{name}.png").is_file():
+                logged[name] = wandb.Image(str(folder / f"{name}.png"))
+        run.log(logged)
+        if (folder / "results.md").is_file():
+            shutil.copyfile(folder / "results.md", Path(run.dir) / "results.md")
+        run.finish()
+
     def last_step_held(self) -> int | None:
         """Offline: the last step the earlier processes' files hold (wandb flushes them every
         15 s, so a kill loses the rest); online: what the server holds, None if unknown."""

@@ -117,6 +117,10 @@ class StudyRun:
             "run",
             "--resume",
             str(self.plan.base),
+            f"log.group={json.dumps(self.plan.name)}",  # quoted: a name stays a string
+            f"log.tags.variant={json.dumps(self.variant.name)}",
+            f"log.tags.seed='{self.variant.seed}'",
+            f"log.name={json.dumps(f'{self.variant.name} seed {self.variant.seed}')}",
             *self.variant.overrides,
             f"seed={self.variant.seed}",
             f"run.dir={self.folder}",

@@ -8,6 +8,8 @@ to its events, in this order for a run::
     (scalars | preview | best_changed | checkpoint)*   each with its step
     run_ended("finished" | "interrupted" | "failed")
 
+and, apart from any run, ``study_results`` when a study is collected.
+
 A subscriber overrides the events it needs; the others do nothing. Loggers from plugins are
 subscribers too (see :func:`i2i.hookspecs.i2i_loggers`).
 """
@@ -38,11 +40,13 @@ class RunInfo:
     record: dict[str, Any] = field(default_factory=dict)
     """What this subscriber's :meth:`Subscriber.resume_record` returned in the run's last
     process (a tracker's run id), so a resumed run continues the same tracker run."""
+    title: str | None = None
+    """``log.name``; None: the folder's name."""
 
     @property
     def name(self) -> str:
-        """The run's name: its folder's."""
-        return self.run_dir.name
+        """The run's name in trackers: ``log.name``, else its folder's."""
+        return self.title or self.run_dir.name
 
     @property
     def resumed(self) -> bool:
@@ -75,6 +79,10 @@ class Subscriber:
 
     def run_ended(self, outcome: Outcome, last: Path | None) -> None:
         """The run ended; ``last`` is its last checkpoint (None if none was written)."""
+
+    def study_results(self, study: str, folder: Path, results: Mapping[str, Any]) -> None:
+        """A study was collected (not part of a run): ``folder`` holds its results.md,
+        results.json (``results``), figure.png and metrics.png."""
 
     def resume_record(self) -> dict[str, Any]:
         """What a later process needs to continue this subscriber's run (JSON values)."""

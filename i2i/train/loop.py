@@ -123,7 +123,7 @@ class Training:
         log = self.recipe.log
         tags = {**provenance_tags(self.recipe.provenance), **log.tags}
         recipe = recipe_to_dict(self.recipe)
-        return RunInfo(self.run.run_dir, recipe, self.state.step, log.group, tags)
+        return RunInfo(self.run.run_dir, recipe, self.state.step, log.group, tags, title=log.name)
 
     def start_epoch(self) -> float:
         """Set the epoch's learning rate and the sampler's position; returns the rate."""

@@ -19,6 +19,7 @@ import queue
 import threading
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,7 @@ class Tracker(Subscriber):
         delivered = record.pop("delivered", None)
         if run.resumed and isinstance(delivered, list) and len(delivered) == 2:
             self.delivered = (int(delivered[0]), int(delivered[1]))
-        info = RunInfo(run.run_dir, run.recipe, run.step, run.group, dict(run.tags), record)
+        info = replace(run, tags=dict(run.tags), record=record)
         self.queue.put(("run_started", (info,), None))
 
     def scalars(self, step: int, values: Mapping[str, float]) -> None:
