@@ -34,6 +34,7 @@ from i2i.interfaces import (
     LossInputs,
     PairedDataset,
 )
+from i2i.logger_checks import check_logger
 from i2i.registry import Registry
 
 DISCRIMINATOR_CHECK_SIZE = 64
@@ -382,8 +383,9 @@ def check_method(
 def check_plugin(plugin: str, *, registry: Registry | None = None) -> list[str]:
     """Run the check of its kind on every component ``plugin`` registers, with defaults.
 
-    Components whose factory needs arguments, datasets (they need data) and methods (see
-    :func:`check_method`) are left to the author's own calls. Returns what was checked.
+    Components whose factory needs arguments, datasets (they need data), methods (see
+    :func:`check_method`) and loggers (they need a place to write: :func:`check_logger`)
+    are left to the author's own calls. Returns what was checked.
     """
     registry = _registry(registry)
     checked = []
@@ -416,6 +418,7 @@ __all__ = [
     "check_dataset",
     "check_discriminator",
     "check_generator",
+    "check_logger",
     "check_loss_term",
     "check_method",
     "check_plugin",

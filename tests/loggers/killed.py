@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import TINY_OVERRIDES
@@ -23,9 +24,17 @@ def _delivered(run_dir: Path, logger: str) -> int:
         return -1
 
 
-def kill_then_resume(run_dir: Path, logger: str, env: dict[str, str], *extra: str) -> int:
-    """Train STEPS steps (a checkpoint every 4), SIGKILLed once ``logger`` has delivered
-    step 10 (past the checkpoint of step 8), then resumed to the end; the step killed at."""
+def kill_then_resume(
+    run_dir: Path,
+    logger: str,
+    env: dict[str, str],
+    *extra: str,
+    signal_: signal.Signals = signal.SIGKILL,
+    between: Callable[[], None] = lambda: None,
+) -> int:
+    """Train STEPS steps (a checkpoint every 4), killed with ``signal_`` once ``logger`` has
+    delivered step 10 (past the checkpoint of step 8), call ``between``, then resume to the
+    end; returns the step the logger had delivered when killed."""
     command = [sys.executable, "-m", "i2i", "run", str(QUICKSTART), *TINY_OVERRIDES]
     command += [f"train.max_steps={STEPS}", "log.every=1", "checkpoint.every=4"]
     command += ["log.sample_every=4", f"run.dir={run_dir}", *extra]
@@ -36,10 +45,12 @@ def kill_then_resume(run_dir: Path, logger: str, env: dict[str, str], *extra: st
     while _delivered(run_dir, logger) < 10 and victim.poll() is None:
         assert time.monotonic() < deadline, "the logger never delivered step 10"
         time.sleep(0.02)
-    victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=60)
-    assert victim.returncode == -signal.SIGKILL, victim.stderr.read()
+    victim.send_signal(signal_)
+    victim.wait(timeout=120)
+    expected = -signal.SIGKILL if signal_ == signal.SIGKILL else 130  # 130: stopped cleanly
+    assert victim.returncode == expected, victim.stderr.read()
     killed_at = _delivered(run_dir, logger)
+    between()
     resume = [sys.executable, "-m", "i2i", "resume", str(run_dir)]
     resumed = subprocess.run(resume, env=environment, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -83,6 +84,21 @@ def test_a_killed_run_resumed_continues_the_same_mlflow_run_with_every_step_once
     assert [m.step for m in history] == list(range(1, STEPS + 1)), f"killed at {killed_at}"
     expected = losses_by_step(run_dir, "loss/g")
     assert [m.value for m in history] == [pytest.approx(expected[s], rel=1e-5) for s in expected]
+
+
+def test_ctrl_c_ends_the_mlflow_run_as_killed_and_resume_finishes_the_same_run(tmp_path):
+    store, run_dir = tmp_path / "mlflow.db", tmp_path / "run"
+    logger = f"log.loggers=[{{name: mlflow, tracking_uri: 'sqlite:///{store}'}}]"
+    statuses = []
+
+    def status() -> None:
+        statuses.extend(run.info.status for run in _runs(store, "Default"))
+
+    kill_then_resume(run_dir, "mlflow", {}, logger, signal_=signal.SIGINT, between=status)
+    (found,) = _runs(store, "Default")
+    assert statuses == ["KILLED"] and found.info.status == "FINISHED"
+    history = _client(store).get_metric_history(found.info.run_id, "loss/g")
+    assert [m.step for m in history] == list(range(1, STEPS + 1))
 
 
 def test_an_unreachable_tracking_server_costs_one_warning_and_no_training(tmp_path):

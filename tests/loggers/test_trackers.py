@@ -142,3 +142,30 @@ def test_a_logger_whose_package_is_missing_names_the_extra(tiny_recipe, monkeypa
     )
     with pytest.raises(RecipeError, match=r"pip install 'i2i\[mlflow\]'"):
         prepare(tiny_recipe("log.loggers=[mlflow]"), Path("unused"), default_registry())
+
+
+def test_the_logger_check_passes_the_built_ins_and_names_a_broken_logger(tmp_path):
+    from i2i.testing import ContractError, check_logger
+
+    check_logger("tensorboard", {"dir": str(tmp_path / "tb")})
+    record = check_logger("mlflow", {"tracking_uri": f"sqlite:///{tmp_path / 'm.db'}"})
+    assert set(record) == {"run_id", "tracking_uri"}
+
+    class Broken(Recorder):
+        def preview(self, step, grid, scores):
+            raise KeyError("samples")
+
+    class Unsaveable(Recorder):
+        def resume_record(self):
+            return {"run": object()}
+
+    class Plugin:
+        @i2i.hookimpl
+        def i2i_loggers(self):
+            return {"broken": Broken, "unsaveable": Unsaveable}
+
+    register_plugin(Plugin(), "broken")
+    with pytest.raises(ContractError, match=r"logger 'broken': preview\(\) raised KeyError"):
+        check_logger("broken")
+    with pytest.raises(ContractError, match=r"resume_record\(\) is not a JSON object"):
+        check_logger("unsaveable")

@@ -69,3 +69,10 @@ def test_a_killed_run_resumed_continues_the_same_wandb_run_with_every_step_once(
         row["_step"]: row["loss/g"] for p in (first, second) for row in p["history"] if row["_step"]
     }
     assert got == pytest.approx(expected, rel=1e-5)
+
+
+def test_the_logger_check_passes_wandb_offline(tmp_path, offline):
+    from i2i.testing import check_logger
+
+    record = check_logger("wandb", {"mode": "offline", "dir": str(tmp_path)})
+    assert set(record) == {"id", "project"}

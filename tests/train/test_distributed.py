@@ -53,7 +53,9 @@ def _last(run_dir: Path) -> Path:
 
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path):
     _train(1, tmp_path / "one", "train.max_steps=3", *DETERMINISTIC)
-    two = _train(2, tmp_path / "two", "train.max_steps=3", *DETERMINISTIC)
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    logger = f"log.loggers=[{{name: mlflow, tracking_uri: '{store}'}}]"
+    two = _train(2, tmp_path / "two", "train.max_steps=3", logger, *DETERMINISTIC)
     assert "on 2 processes (cpu)" in two.stderr
     one_weights, two_weights = (
         _networks(_last(tmp_path / "one")),
@@ -70,6 +72,12 @@ def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_pat
     # Only rank 0 wrote the run: one metrics line per step, one set of samples.
     lines = (tmp_path / "two" / "metrics.jsonl").read_text().splitlines()
     assert sum('"loss/g"' in line for line in lines) == 3
+    # ...and only rank 0 logged to the tracker: one MLflow run, each step once
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=store)
+    (run,) = client.search_runs([client.get_experiment_by_name("Default").experiment_id])
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss/g")] == [1, 2, 3]
 
 
 def test_a_distributed_run_resumes_exactly_under_torchrun(tmp_path):
