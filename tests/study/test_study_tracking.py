@@ -14,8 +14,10 @@ pytest.importorskip("mlflow")
 
 
 @pytest.mark.slow
-def test_a_study_groups_its_runs_in_one_experiment_and_logs_its_results(tmp_path):
+def test_a_study_groups_its_runs_in_one_experiment_and_logs_its_results(tmp_path, monkeypatch):
     from mlflow import MlflowClient
+
+    monkeypatch.chdir(tmp_path)  # MLflow's artefacts go to ./mlruns
 
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     study, out = write_study(tmp_path), tmp_path / "out"

@@ -51,7 +51,8 @@ def _last(run_dir: Path) -> Path:
     return list_checkpoints(run_dir / "checkpoints")[-1]
 
 
-def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path):
+def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # MLflow's artefacts go to ./mlruns
     _train(1, tmp_path / "one", "train.max_steps=3", *DETERMINISTIC)
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     logger = f"log.loggers=[{{name: mlflow, tracking_uri: '{store}'}}]"
