@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import i2i
-from i2i.plugins import load_plugins, register_plugin
+from i2i.plugins import load_plugins, register_plugin, reset_plugins
 from tests.helpers import pip_install_into, plant_distribution
 
 TINY_PLUGIN = Path(__file__).parent / "fixtures" / "tiny_plugin"
@@ -209,3 +209,19 @@ def test_pip_installed_plugin_package_shows_in_cli(tmp_path):
         line for line in listing.splitlines() if " tiny " in line and "discriminator" in line
     )
     assert row.split()[:3] == ["discriminator", "tiny", "tiny"]
+
+
+@pytest.mark.fault
+def test_only_the_plugins_shipped_with_i2i_are_labelled_built_in(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from i2i.cli import main
+
+    plant_distribution(tmp_path, "planted_plugin", GOOD, {"planted": "planted_plugin"})
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reset_plugins()
+    listing = CliRunner().invoke(main, ["plugins"]).output.splitlines()
+    rows = {line.split()[0]: line for line in listing if line.startswith("  ") and "0." in line}
+    assert rows["planted"].rstrip().endswith("planted_plugin 0.1")
+    assert rows["pix2pix"].rstrip().endswith("(built-in)")
+    assert rows["i2i-loggers"].rstrip().endswith("(built-in)")

@@ -101,6 +101,11 @@ class TrainConfig:
     """Epochs at the initial learning rate."""
     epochs_decay: int = 100
     """Epochs after those over which the rate decays linearly to zero."""
+    schedule: Literal["paper", "official"] = "paper"
+    """'paper': epochs full-rate epochs, then epoch k at 1 - (k - epochs)/(epochs_decay + 1)
+    (the last at 1/101); 'official': as the authors' code steps its scheduler at each
+    epoch's start, epoch k at 1 - max(0, k + 1 - epochs)/(epochs_decay + 1) (one full-rate
+    epoch fewer, the last at 0)."""
     max_steps: int | None = None
     """Stop after this many iterations; null runs the whole epoch schedule."""
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)

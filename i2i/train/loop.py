@@ -129,7 +129,7 @@ class Training:
         """Set the epoch's learning rate and the sampler's position; returns the rate."""
         train = self.recipe.train
         lr = train.optimizer.lr * lr_multiplier(
-            self.state.epoch + 1, train.epochs, train.epochs_decay
+            self.state.epoch + 1, train.epochs, train.epochs_decay, train.schedule
         )
         set_lr(list(self.run.method.optimizers.values()), lr)
         self.sampler.set_epoch(self.state.epoch, start=self.state.position)

@@ -5,12 +5,16 @@ from __future__ import annotations
 from torch.optim import Optimizer
 
 
-def lr_multiplier(epoch: int, epochs: int, epochs_decay: int) -> float:
-    """Factor on the initial rate for 1-based ``epoch``: 1 for ``epochs``, then linear to 0.
+def lr_multiplier(epoch: int, epochs: int, epochs_decay: int, schedule: str = "paper") -> float:
+    """Factor on the initial rate for 1-based ``epoch``: 1, then linear towards 0.
 
-    As in the official implementation: ``1 - max(0, epoch - epochs) / (epochs_decay + 1)``.
+    ``paper``: ``1 - max(0, epoch - epochs) / (epochs_decay + 1)``, ``epochs`` epochs at the
+    full rate as the paper words it. ``official``: what the authors' code runs, whose
+    scheduler steps at the start of every epoch, one epoch ahead:
+    ``1 - max(0, epoch + 1 - epochs) / (epochs_decay + 1)``.
     """
-    return 1.0 - max(0, epoch - epochs) / float(epochs_decay + 1)
+    ahead = 1 if schedule == "official" else 0
+    return 1.0 - max(0, epoch + ahead - epochs) / float(epochs_decay + 1)
 
 
 def set_lr(optimizers: list[Optimizer], lr: float) -> None:
