@@ -49,6 +49,14 @@ overwrite_option = click.option(
 )
 
 
+def say_which_checkpoint(given: str, chosen: Path) -> None:
+    """When ``-c`` named a run folder or a hub model, say which file that meant."""
+    if Path(given) == chosen:
+        return
+    why = {"best.safetensors": "its best", "model.safetensors": "its weights"}
+    click.echo(f"i2i: {given}: {why.get(chosen.name, 'its latest')}: {chosen}", err=True)
+
+
 def _mode(eval_mode: bool) -> str:
     return "eval" if eval_mode else "paper"
 
@@ -175,6 +183,7 @@ def translate(
 
     set_max_pixels(max_pixels)
     model = Model(checkpoint, device)
+    say_which_checkpoint(checkpoint, model.path)
     direction_given = direction is not None
     direction = direction or model.direction
     generator = model.generator(direction)
@@ -368,7 +377,9 @@ def evaluate_command(
     from i2i.provenance import provenance
 
     set_max_pixels(max_pixels)
-    checkpoint = str(resolve_checkpoint(checkpoint))
+    chosen = resolve_checkpoint(checkpoint)
+    say_which_checkpoint(checkpoint, chosen)
+    checkpoint = str(chosen)
     registry = default_registry()
     read = [Path(p) for p in (checkpoint, palette_file, fid_features) if p]
     outputs = OutputFolder(Path(out), "eval", Path(checkpoint), overwrite=overwrite, inputs=read)
@@ -509,6 +520,7 @@ def export(
     from i2i.plugins import default_registry
 
     source = resolve_checkpoint(checkpoint)
+    say_which_checkpoint(checkpoint, source)
     outputs = OutputFolder(
         Path(target).parent, "export", source, overwrite=overwrite, inputs=[source]
     )

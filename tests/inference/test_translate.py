@@ -208,7 +208,9 @@ def test_a_run_directory_or_a_sidecar_as_checkpoint(tiny_recipe, tmp_path):
     fit(prepare(recipe, Path(recipe.run.dir), default_registry()))
     _save(tmp_path / "x.png", np.zeros((32, 32, 3), np.uint8))
     result = _translate(recipe.run.dir, tmp_path / "out", "--eval", str(tmp_path / "x.png"))
-    assert result.exit_code == 0, result.output  # the run's latest checkpoint
+    assert result.exit_code == 0, result.output  # the run's latest checkpoint, named
+    latest = Path(recipe.run.dir) / "checkpoints" / "step_00000002.safetensors"
+    assert f"i2i: {recipe.run.dir}: its latest: {latest}" in result.stderr
     sidecar = Path(recipe.run.dir) / "checkpoints" / "step_00000002.json"
     line = one_line_error(_translate(sidecar, tmp_path / "o", str(tmp_path / "x.png")))
     assert "is the metadata sidecar of a checkpoint; pass the weights" in line
