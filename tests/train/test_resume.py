@@ -258,6 +258,10 @@ def test_resume_skips_a_damaged_latest_checkpoint_for_the_newest_intact_one(tiny
     fit(resumed)
     assert (damaged / "checkpoints" / "step_00000006.safetensors.unreadable").is_file()
     assert _same_tensors(_last_generator(Path(recipe.run.dir)), _last_generator(damaged))
+    # pruning counted intact checkpoints only: keep=3 left three that read, none deleted early
+    kept = list_checkpoints(damaged / "checkpoints")
+    assert [p.name for p in kept] == [f"step_0000000{s}.safetensors" for s in (2, 4, 6)]
+    assert all(load_checkpoint(p)[1]["step"] == s for p, s in zip(kept, (2, 4, 6)))
 
 
 def test_the_first_metrics_line_after_a_resume_has_the_uninterrupted_means(tiny_recipe, tmp_path):
