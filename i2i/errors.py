@@ -67,6 +67,10 @@ class TooManyPixels(DataError):
         )
 
 
+class DeviceError(I2IError):
+    """The device asked for does not exist on this machine."""
+
+
 class CheckpointError(I2IError):
     """A checkpoint cannot be written or read."""
 

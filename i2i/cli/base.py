@@ -111,23 +111,13 @@ class DeviceType(click.ParamType):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         """Check ``value`` names a device that exists here; keep it as a string."""
-        import torch
+        from i2i.devices import available_device
+        from i2i.errors import DeviceError
 
         try:
-            device = torch.device(value)
-        except (RuntimeError, TypeError):
-            self.fail(f"{value!r} is not a device; use cpu, cuda or cuda:N", param, ctx)
-        if device.type == "cuda":
-            count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-            if count == 0:
-                self.fail(f"{value!r}: CUDA is not available on this machine; use cpu", param, ctx)
-            if device.index is not None and device.index >= count:
-                self.fail(f"{value!r}: this machine has {count} CUDA device(s)", param, ctx)
-        elif device.type == "mps" and not torch.backends.mps.is_available():
-            self.fail(f"{value!r}: MPS is not available on this machine; use cpu", param, ctx)
-        elif device.type not in ("cpu", "cuda", "mps"):
-            self.fail(f"{value!r}: i2i runs on cpu, cuda or mps", param, ctx)
-        return str(value)
+            return available_device(value)
+        except DeviceError as error:
+            self.fail(str(error), param, ctx)
 
 
 class PositiveFloat(click.ParamType):

@@ -45,10 +45,11 @@ class Model:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu", registry: Registry | None = None):
+        from i2i.devices import available_device
         from i2i.inference.load import resolve_checkpoint
         from i2i.plugins import default_registry
 
-        self.path, self.device = resolve_checkpoint(path), device
+        self.path, self.device = resolve_checkpoint(path), available_device(device)
         self.registry = registry if registry is not None else default_registry()
         first = load_generator(self.path, self.registry, device)
         self.direction = first.direction
@@ -146,8 +147,10 @@ class Model:
 
         Each result has the input's type and size: a PIL RGB image for a PIL image; an
         ``(H, W, C)`` array of the input's dtype (uint8, uint16, or float in [0, 1]) for an
-        array; a float tensor in [-1, 1] shaped like the input (``(C, H, W)`` or
-        ``(N, C, H, W)``) for a tensor. ``mode`` is ``"paper"`` (the paper's test time:
+        array; a tensor shaped like the input (``(C, H, W)`` or ``(N, C, H, W)``) for a
+        tensor, float in [-1, 1] for a float one, uint8 or uint16 for those. An empty image,
+        NaN or infinite values, or values outside the dtype's range (a float array of
+        0..255) raise :class:`i2i.errors.DataError`. ``mode`` is ``"paper"`` (the paper's test time:
         dropout on, each image's own statistics) or ``"eval"``; ``seed`` fixes the paper
         mode's dropout.
         """
@@ -163,13 +166,14 @@ class Model:
             tensor, restore = _from_array(image)
             return restore(self.translate_batch(tensor[None], **options)[0])
         if torch.is_tensor(image):
-            if image.dim() == 3:
-                return self.translate_batch(image[None].float(), **options)[0].to(image.device)
-            if image.dim() == 4:
-                return self.translate_batch(image.float(), **options).to(image.device)
-            raise DataError(
-                f"a tensor image must be (C, H, W) or (N, C, H, W), got {image.dim()}-D"
-            )
+            if image.dim() not in (3, 4):
+                raise DataError(
+                    f"a tensor image must be (C, H, W) or (N, C, H, W), got {image.dim()}-D"
+                )
+            tensor, restore = _from_tensor(image)
+            batch = tensor if image.dim() == 4 else tensor[None]
+            output = self.translate_batch(batch, **options)
+            return restore(output if image.dim() == 4 else output[0])
         raise DataError(
             f"cannot translate a {type(image).__name__}; give a PIL image, a NumPy array, a "
             "tensor, or a list of them"
@@ -201,6 +205,7 @@ def _from_array(array: np.ndarray) -> tuple[Tensor, Any]:
     else:
         raise DataError(f"array images must be uint8, uint16 or float in [0, 1], not {dtype}")
     values = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32)).permute(2, 0, 1)
+    check_values(values, "array", (0.0, scale), "float arrays hold [0, 1]: divide by 255")
     tensor = values / scale * 2 - 1
 
     def restore(output: Tensor) -> np.ndarray:
@@ -210,6 +215,52 @@ def _from_array(array: np.ndarray) -> tuple[Tensor, Any]:
         return np.round(unit * scale).astype(dtype)
 
     return tensor, restore
+
+
+def _from_tensor(image: Tensor) -> tuple[Tensor, Any]:
+    """A float tensor in [-1, 1] as it is; a uint8 or uint16 one scaled like an image file,
+    and the way back to its dtype and device."""
+    integer = {torch.uint8: 255.0, torch.uint16: 65535.0}
+    if image.dtype in integer:
+        scale = integer[image.dtype]
+        values = image.float()
+        check_values(values, "tensor", (0.0, scale), "")
+        back = image.dtype
+
+        def to_integer(output: Tensor) -> Tensor:
+            unit = (output.detach().float().clamp(-1, 1) + 1) / 2
+            return torch.round(unit * scale).to(back).to(image.device)
+
+        return values / scale * 2 - 1, to_integer
+    if not image.is_floating_point():
+        raise DataError(
+            f"tensor images must be float in [-1, 1], uint8 or uint16, not {image.dtype}"
+        )
+    values = image.float()
+    check_values(
+        values, "tensor", (-1.0, 1.0), "float tensors hold [-1, 1]: x / 127.5 - 1 maps 0..255 there"
+    )
+    return values, lambda output: output.to(image.device)
+
+
+RANGE_SLACK = 1e-3
+"""How far beyond its range a float input may stray (rounding) before it is refused."""
+
+
+def check_values(values: Tensor, kind: str, bounds: tuple[float, float], fix: str) -> None:
+    """Refuse an empty image, NaN or infinite values, and values outside ``bounds``."""
+    if values.numel() == 0 or min(values.shape[-2:]) == 0:
+        raise DataError(f"the {kind} image is empty (shape {tuple(values.shape)})")
+    if not bool(torch.isfinite(values).all()):
+        raise DataError(f"the {kind} image holds NaN or infinite values")
+    low, high = float(values.min()), float(values.max())
+    slack = RANGE_SLACK * (bounds[1] - bounds[0])
+    if low < bounds[0] - slack or high > bounds[1] + slack:
+        advice = f"; {fix}" if fix else ""
+        raise DataError(
+            f"the {kind} image's values run from {low:g} to {high:g}, outside "
+            f"[{bounds[0]:g}, {bounds[1]:g}]{advice}"
+        )
 
 
 def load(path: str | Path, device: str = "cpu") -> Model:

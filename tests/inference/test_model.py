@@ -52,6 +52,37 @@ def test_each_input_type_comes_back_as_itself_at_its_size(tiny_checkpoint, photo
         model("photo.png")
 
 
+@pytest.mark.fault
+def test_inputs_outside_the_contract_are_one_clear_error(tiny_checkpoint, photo):
+    from i2i.errors import DeviceError, I2IError
+
+    model = i2i.load(tiny_checkpoint)
+    array = np.asarray(Image.open(photo))
+    with pytest.raises(DataError, match=r"run from 0 to 255, outside \[0, 1\]; .*divide by 255"):
+        model(array.astype(np.float32), mode="eval")  # 0..255 floats, not 0..1
+    nan = array.astype(np.float32) / 255
+    nan[3, 4, 1] = np.nan
+    with pytest.raises(DataError, match="NaN or infinite"):
+        model(nan)
+    with pytest.raises(DataError, match=r"empty \(shape"):
+        model(np.zeros((0, 0, 3), np.uint8))
+    with pytest.raises(DataError, match=r"outside \[-1, 1\]"):
+        model(torch.full((3, 8, 8), 200.0))
+    with pytest.raises(DataError, match="NaN or infinite"):
+        model(torch.full((3, 8, 8), float("inf")))
+    with pytest.raises(DataError, match="not torch.int64"):
+        model(torch.zeros((3, 8, 8), dtype=torch.int64))
+    # a uint8 tensor is an image's bytes: the same type back, equal to the array's result
+    as_bytes = torch.from_numpy(array).permute(2, 0, 1).contiguous()
+    out = model(as_bytes, mode="eval")
+    assert out.dtype == torch.uint8 and out.shape == as_bytes.shape
+    assert np.array_equal(out.permute(1, 2, 0).numpy(), model(array, mode="eval"))
+    device = "cuda" if not torch.cuda.is_available() else "cuda:99"
+    with pytest.raises(DeviceError, match="CUDA is not available|CUDA device"):
+        i2i.load(tiny_checkpoint, device=device)
+    assert issubclass(DataError, I2IError) and issubclass(DeviceError, I2IError)
+
+
 def test_outputs_equal_the_command_lines(tiny_checkpoint, photo, tmp_path):
     model = i2i.load(tiny_checkpoint)
     assert np.array_equal(
