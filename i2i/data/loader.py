@@ -85,13 +85,14 @@ class SkipUnreadable(Dataset):
             return None
 
 
-def collate_pairs(samples: Sequence[PairedSample | None]) -> dict[str, Any]:
-    """Stack samples into a batch, dropping skipped (None) ones; pairs must share one size."""
+def collate_pairs(samples: Sequence[PairedSample | None], paired: bool = True) -> dict[str, Any]:
+    """Stack samples into a batch, dropping skipped (None) ones; the A and B of a pair must
+    share one size (``paired``; unpaired A and B images are resized apart)."""
     skipped = sum(sample is None for sample in samples)
     samples = [sample for sample in samples if sample is not None]
     if not samples:
         return {"A": None, "B": None, "name": [], "skipped": skipped}
-    for sample in samples:
+    for sample in samples if paired else ():
         a, b = sample["A"].shape, sample["B"].shape
         if a[-2:] != b[-2:]:
             raise DataError(
@@ -117,6 +118,11 @@ def collate_pairs(samples: Sequence[PairedSample | None]) -> dict[str, Any]:
     }
 
 
+def collate_unpaired(samples: Sequence[PairedSample | None]) -> dict[str, Any]:
+    """:func:`collate_pairs` for unpaired data: A and B need not share a size."""
+    return collate_pairs(samples, paired=False)
+
+
 def make_loader(
     dataset: Dataset,
     batch_size: int,
@@ -124,6 +130,7 @@ def make_loader(
     sampler: Sampler[int],
     pin_memory: bool,
     seed: int = 0,
+    paired: bool = True,
 ) -> DataLoader:
     """A loader whose workers decode pairs into uint8 tensors.
 
@@ -137,7 +144,7 @@ def make_loader(
         batch_size=batch_size,
         sampler=sampler,
         num_workers=num_workers,
-        collate_fn=collate_pairs,
+        collate_fn=collate_pairs if paired else collate_unpaired,
         pin_memory=pin_memory,
         persistent_workers=num_workers > 0,
         prefetch_factor=4 if num_workers > 0 else None,

@@ -24,7 +24,10 @@ def training_batch(
     data, model = recipe.data, recipe.model
     paired = kind != "unpaired"
     first, second = split_direction(batch, data.direction) if paired else (batch["A"], batch["B"])
-    _check_size(batch["name"], first.shape[-2:], data.load_size, data.crop_size)
+    for images in (first, second) if not paired else (first,):
+        _check_size(batch["name"], images.shape[-2:], data.load_size, data.crop_size)
+    _check_channels(batch["name"], first.shape[1], model.in_channels, "in_channels")
+    _check_channels(batch["name"], second.shape[1], model.out_channels, "out_channels")
     first = to_signed_unit(first.to(device, non_blocking=True))
     second = to_signed_unit(second.to(device, non_blocking=True))
     first, second = augment(first, second) if paired else (augment(first), augment(second))
@@ -44,4 +47,13 @@ def _check_size(names: list[str], size: Any, load_size: int | None, crop_size: i
         raise DataError(
             f"{', '.join(names)}: {size[1]}x{size[0]} is smaller than data.crop_size={crop_size}; "
             "set data.load_size to resize first, or lower data.crop_size"
+        )
+
+
+def _check_channels(names: list[str], have: int, want: int, key: str) -> None:
+    """Every pair, not only the first, must have channels the model takes (grey ↔ RGB)."""
+    if have != want and {have, want} != {1, 3}:
+        raise DataError(
+            f"{', '.join(names)}: {have}-channel images, but model.{key} is {want} (as the "
+            "data's first pair had); give every image of the dataset the same channels"
         )

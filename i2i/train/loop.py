@@ -295,6 +295,7 @@ def training_data(run: Run) -> tuple[EpochSampler, Any]:
         sampler,
         pin_memory=run.device.type == "cuda",
         seed=recipe.seed,
+        paired=run.method.data != "unpaired",
     )
     return sampler, loader
 

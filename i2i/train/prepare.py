@@ -141,6 +141,7 @@ def prepare(
         device,
         recipe.seed,
         _palette(recipe),
+        paired=method.data != "unpaired",
     )
     if processes.distributed:
         seed_everything(recipe.seed + 1_000_003 * processes.rank)

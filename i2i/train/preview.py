@@ -34,8 +34,10 @@ class Preview:
         device: torch.device,
         seed: int,
         palette: Palette | None = None,
+        paired: bool = True,
     ) -> None:
-        batch = collate_pairs([dataset[i] for i in range(min(count, len(dataset)))])
+        samples = [dataset[i] for i in range(min(count, len(dataset)))]
+        batch = collate_pairs(samples, paired=paired)  # both sides are resized to crop_size
         self.input, self.target = held_out_pairs(batch, direction, crop_size, channels, device)
         self.device, self.seed, self.direction = device, seed, direction
         self.palette = palette

@@ -111,3 +111,54 @@ def test_channels_the_model_cannot_take_are_refused_naming_both(tiny_recipe, tmp
     ):
         prepare(recipe, Path(recipe.run.dir), default_registry())
     assert not Path(recipe.run.dir).exists()
+
+
+@pytest.mark.fault
+def test_a_later_pair_with_other_channels_is_named_not_a_value_error(tiny_recipe, tmp_path):
+    root = _edges_to_photos(tmp_path / "edges")
+    four = np.random.default_rng(1).integers(0, 256, (32, 32, 4), dtype=np.uint8)
+    Image.fromarray(four, "RGBA").save(root / "train" / "A" / "3.png")  # the first is grey
+    data = [
+        "data.dataset={name: paired_folders, channels: null}",
+        f"data.root={root}",
+        "data.load_size=32",
+        "data.batch_size=1",
+        "log.val_images=2",
+        "train.max_steps=4",
+    ]
+    recipe = tiny_recipe(*data, "model.in_channels=1")
+    run = prepare(recipe, Path(recipe.run.dir), default_registry())
+    with pytest.raises(DataError, match=r"3.png: 4-channel images, but model.in_channels is 1"):
+        fit(run)
+
+
+@pytest.mark.fault
+def test_unpaired_a_and_b_of_different_sizes_are_not_held_to_the_pairing_rule(
+    tiny_recipe, tmp_path
+):
+    rng = np.random.default_rng(2)
+    for split in ("train", "val"):
+        for side, size in (("A", (64, 64)), ("B", (80, 96))):
+            (tmp_path / "u" / f"{split}{side}").mkdir(parents=True)
+            for index in range(4):
+                pixels = rng.integers(0, 256, (*size, 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(tmp_path / "u" / f"{split}{side}" / f"{index}.png")
+    from i2i.config import load_recipe
+
+    quickstart = Path(__file__).parents[2] / "recipes" / "cyclegan_quickstart.yaml"
+    recipe = load_recipe(
+        quickstart,
+        [
+            "data.dataset={name: unpaired_folders}",
+            f"data.root={tmp_path / 'u'}",
+            "model.generator.ngf=4",
+            "model.discriminator.ndf=4",
+            "log.val_images=2",
+            "log.progress=false",
+            "train.max_steps=2",
+            "train.device=cpu",
+            f"run.dir={tmp_path / 'run'}",
+        ],
+    )
+    run = prepare(recipe, Path(recipe.run.dir), default_registry())
+    assert fit(run).is_file()
