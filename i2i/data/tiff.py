@@ -35,6 +35,7 @@ def read_tiff(path: Path, max_pixels: int) -> torch.Tensor:
             height, width = _height_width(shape, axes)
             if height * width > max_pixels:
                 raise TooManyPixels(path, height * width, max_pixels, (width, height))
+            _refuse_oversized(path, shape, np.dtype(series.dtype), max_pixels)
             array = series.asarray()
     except DataError:
         raise
@@ -43,7 +44,32 @@ def read_tiff(path: Path, max_pixels: int) -> torch.Tensor:
         raise DataError(
             f"cannot decode image {quoted(path)} ({first}); replace or remove the file"
         ) from None
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = int(array.size - np.isfinite(array).sum())
+        raise DataError(
+            f"image {quoted(path)} holds {bad} NaN or infinite value(s); training on it would "
+            "only make the losses NaN: fix the file, or remove it"
+        )
     return _channels_first(array, axes, path)
+
+
+BYTES_PER_PIXEL = 16
+"""What the pixel limit allows each pixel to decode to: 4 bands of float32 (a PIL image never
+decodes to more), so a many-band TIFF is bounded by its bytes, not its width × height."""
+
+
+def _refuse_oversized(path: Path, shape: tuple[int, ...], dtype: np.dtype, max_pixels: int) -> None:
+    """Refuse, from the header, a TIFF that would decode to more bytes than the limit allows."""
+    decoded = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    limit = max_pixels * BYTES_PER_PIXEL
+    if decoded > limit:
+        dims = "x".join(map(str, shape))
+        raise DataError(
+            f"image {quoted(path)} ({dims} {dtype}) would decode to {decoded / 2**30:.1f} GiB, "
+            f"over the limit of {limit / 2**30:.1f} GiB (data.max_pixels x {BYTES_PER_PIXEL} "
+            "bytes, a guard against decompression bombs); if it is genuine, raise "
+            "data.max_pixels (or --max-pixels, or $I2I_MAX_PIXELS)"
+        )
 
 
 def _height_width(shape: tuple[int, ...], axes: str) -> tuple[int, int]:

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from PIL import Image
 
 from i2i.cli import main
-from i2i.data import AlignedDataset, read_rgb
+from i2i.data import AlignedDataset, read_image, read_rgb
 from i2i.data.images import DEFAULT_MAX_PIXELS, set_max_pixels
 from i2i.errors import DataError
 from tests.helpers import invoke_eval, one_line_error
@@ -135,3 +135,26 @@ def test_a_newline_in_a_file_name_cannot_break_the_one_line_error(tiny_checkpoin
     )
     line = one_line_error(result)
     assert "bad\\nname.png" in line and line.endswith("replace or remove the file")
+
+
+def test_a_tiff_of_many_bands_is_bounded_by_its_bytes_not_its_pixels(tmp_path):
+    import tifffile
+
+    bands = np.zeros((200, 64, 64), np.float32)  # 4096 pixels, 3.2 MB once decoded
+    tifffile.imwrite(tmp_path / "cube.tif", bands, photometric="minisblack")
+    set_max_pixels(64 * 64 * 4)  # the pixels pass; 16 bytes each do not cover 200 bands
+    with pytest.raises(DataError, match=r"cube.tif' \(200x64x64 float32\) would decode to"):
+        read_image(tmp_path / "cube.tif")
+    set_max_pixels(64 * 64 * 200)
+    assert read_image(tmp_path / "cube.tif").shape == (200, 64, 64)
+
+
+def test_a_float_tiff_holding_nan_or_inf_is_named_where_it_is_read(tmp_path):
+    import tifffile
+
+    for bad in (np.nan, np.inf):
+        pixels = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+        pixels[2, 3] = bad
+        tifffile.imwrite(tmp_path / "bad.tif", pixels)
+        with pytest.raises(DataError, match=r"bad.tif' holds 1 NaN or infinite value"):
+            read_image(tmp_path / "bad.tif")
