@@ -92,9 +92,36 @@ class Translator:
         """What the page shows about the model."""
         return {
             "model": self.model.path.name,
+            "title": model_title(self.model.path),
             "directions": list(self.model.directions),
             "direction": self.model.direction,
         }
+
+
+def model_title(path: Path) -> str:
+    """``RUN: FILE`` for a checkpoint in a run's ``checkpoints/``, else the file's name."""
+    if path.parent.name == "checkpoints" and path.parent.parent.name:
+        return f"{path.parent.parent.name}: {path.name}"
+    return path.name
+
+
+def uploaded_image(body: bytes, content_type: str | None) -> bytes:
+    """The image file of a request: the raw body, or the first file of a multipart form
+    (``curl -F file=@photo.jpg``, what browsers' forms and most HTTP clients send)."""
+    if not (content_type or "").lower().startswith("multipart/form-data"):
+        return body
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    header = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    form = BytesParser(policy=HTTP).parsebytes(header + body)
+    if form.is_multipart():
+        for part in form.iter_parts():
+            if part.get_filename() is not None:
+                return part.get_payload(decode=True) or b""
+    raise ImageRequestError(
+        HTTPStatus.BAD_REQUEST, "the form holds no file; send one as file=@image.png"
+    )
 
 
 class ModelServer(ThreadingHTTPServer):
@@ -208,8 +235,10 @@ def make_handler(
                 )
                 return
             try:
+                body = self.rfile.read(length)
+                image = uploaded_image(body, self.headers.get("Content-Type"))
                 png = translator.translate(
-                    self.rfile.read(length), query.get("direction"), query.get("mode", "paper")
+                    image, query.get("direction"), query.get("mode", "paper")
                 )
             except ImageRequestError as error:
                 self._error(error.status, str(error))
@@ -244,7 +273,7 @@ def page(info: dict[str, Any]) -> str:
         f"{' checked' if d == info['direction'] else ''}> {d}</label> "
         for d in info["directions"]
     )
-    return _PAGE.replace("{{model}}", html.escape(info["model"])).replace(
+    return _PAGE.replace("{{model}}", html.escape(info.get("title", info["model"]))).replace(
         "{{directions}}", directions if len(info["directions"]) > 1 else ""
     )
 
@@ -275,8 +304,8 @@ img{width:min(40vw,320px);border:1px solid #ccc} canvas{border:1px solid #ccc}
 </div>
 <p id="error" role="alert"></p>
 <div class="row">
-<figure><img id="input" alt="input"><figcaption>input</figcaption></figure>
-<figure><img id="output" alt="output"><figcaption>output
+<figure><img id="input" alt="input" hidden><figcaption>input</figcaption></figure>
+<figure><img id="output" alt="output" hidden><figcaption>output
 <a id="download" download="translated.png" hidden>download</a></figcaption></figure>
 </div>
 <script>
@@ -284,7 +313,7 @@ const $ = (id) => document.getElementById(id);
 let name = "translated.png";
 async function translate(blob, label) {
   $("error").textContent = "";
-  $("input").src = URL.createObjectURL(blob);
+  $("input").src = URL.createObjectURL(blob); $("input").hidden = false;
   const picked = document.querySelector('input[name="direction"]:checked');
   const query = new URLSearchParams({mode: $("mode").value});
   if (picked) query.set("direction", picked.value);
@@ -295,7 +324,8 @@ async function translate(blob, label) {
   }
   const url = URL.createObjectURL(await response.blob());
   name = label.replace(/\\.[^.]*$/, "") + "_translated.png";
-  $("output").src = url; $("download").href = url; $("download").download = name;
+  $("output").src = url; $("output").hidden = false;
+  $("download").href = url; $("download").download = name;
   $("download").hidden = false;
 }
 $("file").addEventListener("change", (e) => {

@@ -53,6 +53,45 @@ def test_an_upload_comes_back_translated_at_its_size(server):
     assert '<input type="file"' in page and "http" not in page.split("<body>")[1]  # no CDN
 
 
+@pytest.mark.fault
+def test_a_multipart_form_upload_is_taken_like_a_raw_body(server):
+    from urllib3 import encode_multipart_formdata
+
+    image = _png(70, 40, seed=5)
+    form, content_type = encode_multipart_formdata(
+        {"note": "hello", "file": ("photo.png", image, "image/png")}
+    )
+    request = urllib.request.Request(
+        f"{server}/translate?mode=eval", data=form, headers={"Content-Type": content_type}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        from_form = response.read()
+    assert from_form == _post(server, image)[1]  # the same translation as the raw body
+    empty, content_type = encode_multipart_formdata({"note": "no file here"})
+    request = urllib.request.Request(
+        f"{server}/translate", data=empty, headers={"Content-Type": content_type}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 400
+    assert "the form holds no file" in json.loads(refused.value.read())["error"]
+
+
+def test_the_page_is_titled_by_the_run_and_shows_no_empty_images(tmp_path, tiny_checkpoint):
+    from i2i.inference.model import Model
+    from i2i.serve import Translator, page
+
+    run = tmp_path / "maps-run" / "checkpoints"
+    run.mkdir(parents=True)
+    shutil.copy(tiny_checkpoint, run / "best.safetensors")
+    if tiny_checkpoint.with_suffix(".json").is_file():
+        shutil.copy(tiny_checkpoint.with_suffix(".json"), run / "best.json")
+    html = page(Translator(Model(run.parent), 1000, 1000).info())
+    assert "<title>i2i: maps-run: best.safetensors</title>" in html
+    assert '<img id="input" alt="input" hidden>' in html
+    assert '<img id="output" alt="output" hidden>' in html
+
+
 def test_limits_and_bad_uploads_are_one_clear_message(server):
     too_big = _post(server, b"x" * 300_000)
     assert too_big[0] == 413 and "over the limit of 200000" in json.loads(too_big[1])["error"]
