@@ -78,6 +78,11 @@ class SkipUnreadable(Dataset):
         """An unpaired dataset's ``(|A|, |B|)``."""
         return self.dataset.sizes  # type: ignore[attr-defined]
 
+    @property
+    def aligned(self) -> bool:
+        """Whether the wrapped dataset's i-th A and B show one scene."""
+        return bool(getattr(self.dataset, "aligned", True))
+
     def __getitem__(self, index: int) -> PairedSample | None:
         try:
             return self.dataset[index]

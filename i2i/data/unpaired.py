@@ -68,6 +68,9 @@ class UnpairedFoldersDataset:
             if not files:
                 raise DataError(f"unpaired folder {quoted(folder)} holds no images")
 
+    aligned = False
+    """Its i-th A and B images are not one scene: held-out scores compare the cycle only."""
+
     @property
     def sizes(self) -> tuple[int, int]:
         """``(|A|, |B|)``."""

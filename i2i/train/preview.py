@@ -40,7 +40,9 @@ class Preview:
         batch = collate_pairs(samples, paired=paired)  # both sides are resized to crop_size
         self.input, self.target = held_out_pairs(batch, direction, crop_size, channels, device)
         self.device, self.seed, self.direction = device, seed, direction
-        self.palette = palette
+        self.palette, self.paired = palette, paired
+        # unpaired folders hold unrelated A and B images: comparing them would mean nothing
+        self.aligned = paired or bool(getattr(dataset, "aligned", True))
 
     def run(self, method: TrainingMethod, mode: Mode, grid_path: Path | None) -> dict[str, float]:
         """Show the held-out inputs to ``method``, optionally save a grid; the mean metrics
@@ -62,10 +64,18 @@ class Preview:
                 for x, columns, y in zip(self.input, shown, self.target)
             ]
             save_grid(grid_path, rows, ("input", *method.preview_labels, "target"))
-        scores = pair_metrics(output, self.target)
-        values = {f"val/{key}": float(scores[key].mean()) for key in ("l1", "psnr", "ssim")}
-        if self.palette is not None:
-            counted = PaletteScore(self.palette)
-            counted.update(output, self.target)
-            values.update({f"val/{k}": v for k, v in counted.result().items()})
+        values: dict[str, float] = {}
+        if self.aligned:
+            values.update(_means(pair_metrics(output, self.target), "val/"))
+            if self.palette is not None:
+                counted = PaletteScore(self.palette)
+                counted.update(output, self.target)
+                values.update({f"val/{k}": v for k, v in counted.result().items()})
+        if not self.paired and len(shown[0]) > 1:  # unpaired: how well the cycle comes back
+            back = torch.stack([columns[-1][0] for columns in shown])
+            values.update(_means(pair_metrics(back, self.input), "val/cycle_"))
         return values
+
+
+def _means(scores: dict[str, torch.Tensor], prefix: str) -> dict[str, float]:
+    return {f"{prefix}{key}": float(scores[key].mean()) for key in ("l1", "psnr", "ssim")}

@@ -162,3 +162,7 @@ def test_unpaired_a_and_b_of_different_sizes_are_not_held_to_the_pairing_rule(
     )
     run = prepare(recipe, Path(recipe.run.dir), default_registry())
     assert fit(run).is_file()
+    # the folders' i-th A and B are unrelated: only the cycle is scored, never A against B
+    lines = [json.loads(line) for line in (run.run_dir / "metrics.jsonl").open()]
+    scored = {key for line in lines for key in line if key.startswith("val/")}
+    assert scored == {"val/cycle_l1", "val/cycle_psnr", "val/cycle_ssim"}
