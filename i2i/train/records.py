@@ -143,11 +143,22 @@ def save_grid(
     header = Image.new("RGB", (grid.shape[1], LABEL_HEIGHT), "white")
     draw = ImageDraw.Draw(header)
     for column, label in enumerate(labels):
-        draw.text((column * width + 4, 3), label, fill=(20, 20, 20))
+        draw.text((column * width + 4, 3), fitted(draw, label, width - 8), fill=(20, 20, 20))
     canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + LABEL_HEIGHT), "white")
     canvas.paste(header, (0, 0))
     canvas.paste(Image.fromarray(grid), (0, LABEL_HEIGHT))
     write_atomic(path, lambda name: canvas.save(name, format="PNG"))
+
+
+def fitted(draw: ImageDraw.ImageDraw, label: str, room: float) -> str:
+    """``label``, cut short with an ellipsis where it is wider than its column (its first
+    letter alone in a column too narrow even for that)."""
+    if draw.textlength(label) <= room:
+        return label
+    short = label
+    while len(short) > 1 and draw.textlength(short + "…") > room:
+        short = short[:-1]
+    return short + "…" if draw.textlength(short + "…") <= room else label[:1]
 
 
 LABEL_HEIGHT = 16

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from i2i.train.plot import DPI, PANEL_INCHES, plot_losses, read_series
@@ -64,6 +65,20 @@ def test_sample_grids_label_their_columns(tmp_path):
     pixels = np.asarray(Image.open(tmp_path / "grid.png"))
     assert pixels.shape == (2 * 8 + LABEL_HEIGHT, 3 * 8, 3)
     assert (pixels[:LABEL_HEIGHT] < 128).any()  # the labels' ink
+
+
+@pytest.mark.fault
+def test_a_label_longer_than_its_column_stays_inside_it(tmp_path):
+    import torch
+
+    from i2i.train.records import LABEL_HEIGHT, save_grid
+
+    rows = [tuple(torch.zeros(3, 32, 32) for _ in range(3))]
+    save_grid(tmp_path / "grid.png", rows, ("input", "reconstruction G_B(G_A(A))", "target"))
+    header = np.asarray(Image.open(tmp_path / "grid.png"))[:LABEL_HEIGHT]
+    ink = (header < 128).any(axis=(0, 2))
+    # the third column's label starts at its own edge: the second's ends before it
+    assert ink[32:64].any() and not ink[64 - 3 : 64 + 3].any()
 
 
 def test_the_progress_bar_shows_losses_before_the_first_log_line(tiny_recipe, monkeypatch):
