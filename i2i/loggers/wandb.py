@@ -136,8 +136,11 @@ class WandbLogger(Subscriber):
         15 s, so a kill loses the rest); online: what the server holds, None if unknown."""
         from i2i.loggers.wandb_files import last_step
 
-        if self.run.settings.mode == "offline":
-            return last_step(Path(self.run.settings.wandb_dir), self.run.id)
+        try:
+            if self.run.settings.mode == "offline":
+                return last_step(Path(self.run.settings.wandb_dir), self.run.id)
+        except (OSError, ValueError, AttributeError):  # another wandb's files: trust what was sent
+            return None
         return None
 
     def resume_record(self) -> dict[str, Any]:
