@@ -28,7 +28,7 @@ part of that an iteration needs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -118,17 +118,24 @@ class StepTools:
         """The forward passes' autocast context."""
         return self.precision.autocast()
 
-    def update(self, loss: Tensor, optimizer: Optimizer, name: str) -> None:
+    def update(
+        self, loss: Tensor, optimizer: Optimizer | Sequence[Optimizer], name: str
+    ) -> None:
         """Backward ``loss``, then step ``optimizer`` unless the loss is not finite.
 
-        A non-finite loss raises :class:`NonFiniteLoss` naming ``name``, or with
-        ``skip_nonfinite`` leaves the weights as they were. Under torchrun every process
-        takes the same decision.
+        ``optimizer`` may be several (CUT's G and its projection head F, each with its own
+        optimiser, after one backward pass): all are zeroed first and stepped in order,
+        under the same loss scaling. A non-finite loss raises :class:`NonFiniteLoss` naming
+        ``name``, or with ``skip_nonfinite`` leaves every weight as it was. Under torchrun
+        every process takes the same decision.
         """
-        optimizer.zero_grad(set_to_none=True)
+        optimizers = [optimizer] if isinstance(optimizer, Optimizer) else list(optimizer)
+        for each in optimizers:
+            each.zero_grad(set_to_none=True)
         self.precision.backward(loss)
         if self.finite(loss, name):
-            self.precision.step(optimizer)
+            for each in optimizers:
+                self.precision.step(each)
 
     def finite(self, loss: Tensor, name: str) -> bool:
         """True to take the optimiser step; a non-finite loss raises, or is skipped."""
