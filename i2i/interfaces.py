@@ -13,8 +13,9 @@ Tensor layout is ``(N, C, H, W)`` throughout; images reach models as float in ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, TypedDict, runtime_checkable
+from typing import Any, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 from torch import Tensor
 
@@ -32,6 +33,8 @@ class Generator(Protocol):
             (default ``size_multiple``; the ResNet generator's is 8, twice its multiple, as
             instance norm cannot normalise a 1×1 bottleneck). ``i2i translate`` pads smaller
             images up to it.
+        encoder_layers: optional, with :meth:`features`: how many encoder levels
+            ``features`` can return (levels 0 … ``encoder_layers``).
     """
 
     in_channels: int
@@ -41,6 +44,29 @@ class Generator(Protocol):
     def __call__(self, image: Tensor) -> Tensor:
         """Translate a batch; output values lie in ``[-1, 1]``."""
         ...
+
+
+def encoder_features(generator: Any, image: Tensor, layers: Sequence[int]) -> list[Tensor]:
+    """The activations of ``generator``'s encoder at ``layers`` (for CUT's PatchNCE,
+    perceptual or feature-matching terms), one ``(N, C, h, w)`` tensor per level asked.
+
+    Level 0 is the input as the network sees it; level ``k`` the output of its ``k``-th
+    encoder stage, down to ``generator.encoder_layers``. Generators provide it as a method
+    ``features(image, layers)``; the built-in U-Net, encoder-decoder, ResNet and timm U-Net
+    generators do. It runs the encoder only, in the generator's current mode. Under DDP, call
+    it on the bare module (``tools.unwrapped(generator)``).
+    """
+    features = getattr(generator, "features", None)
+    if features is None:
+        raise TypeError(
+            f"{type(generator).__name__} has no features(image, layers): it does not expose "
+            "its encoder's activations"
+        )
+    top = int(getattr(generator, "encoder_layers", 0))
+    bad = [level for level in layers if not 0 <= level <= top]
+    if bad:
+        raise ValueError(f"encoder levels {bad} do not exist: this generator has 0 to {top}")
+    return features(image, list(layers))
 
 
 class DiscriminatorOutput(NamedTuple):

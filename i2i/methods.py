@@ -118,9 +118,7 @@ class StepTools:
         """The forward passes' autocast context."""
         return self.precision.autocast()
 
-    def update(
-        self, loss: Tensor, optimizer: Optimizer | Sequence[Optimizer], name: str
-    ) -> None:
+    def update(self, loss: Tensor, optimizer: Optimizer | Sequence[Optimizer], name: str) -> None:
         """Backward ``loss``, then step ``optimizer`` unless the loss is not finite.
 
         ``optimizer`` may be several (CUT's G and its projection head F, each with its own

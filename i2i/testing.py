@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from i2i.encoder_checks import check_features
 from i2i.interfaces import (
     AdversarialLoss,
     Discriminator,
@@ -136,6 +137,9 @@ def check_generator(
             )
             if train:
                 _backpropagates(output.mean(), image, what)
+    if hasattr(generator, "features"):
+        generator.train(True)
+        check_features(generator, torch.rand(2, in_channels, smallest, smallest) * 2 - 1, what)
     return generator
 
 

@@ -79,6 +79,9 @@ class ResNetGenerator(nn.Module):
                 norm_layer(norm, ngf * scale * 2),
                 nn.ReLU(True),
             ]
+        # where each encoder stage ends: the stem, the two down-samplings, each residual block
+        self.stage_ends = [len(layers) - 6, len(layers) - 3, len(layers)]
+        self.stage_ends += [len(layers) + block + 1 for block in range(n_blocks)]
         layers += [ResidualBlock(ngf * 4, norm, dropout, bias) for _ in range(n_blocks)]
         for scale in (4, 2):
             layers += [
@@ -89,6 +92,22 @@ class ResNetGenerator(nn.Module):
         layers += [nn.ReflectionPad2d(3), nn.Conv2d(ngf, out_channels, 7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_weights(self)
+
+    @property
+    def encoder_layers(self) -> int:
+        """Encoder levels :meth:`features` returns beyond the input: the stem, two
+        down-samplings and each residual block."""
+        return len(self.stage_ends)
+
+    def features(self, image: Tensor, layers: list[int]) -> list[Tensor]:
+        """Encoder activations: level 0 the input, 1 the 7×7 stem, 2 and 3 the down-samplings
+        (each after its ReLU), then one level per residual block."""
+        found, features, done = {0: image}, image, 0
+        for level in range(1, max(layers, default=0) + 1):
+            end = self.stage_ends[level - 1]
+            features = self.model[done:end](features)
+            found[level], done = features, end
+        return [found[level] for level in layers]
 
     def forward(self, image: Tensor) -> Tensor:
         """Translate a batch."""

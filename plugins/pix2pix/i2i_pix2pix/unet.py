@@ -86,6 +86,21 @@ class UNetGenerator(nn.Module):
             self.up.append(nn.Sequential(*layers))
         init_weights(self)
 
+    @property
+    def encoder_layers(self) -> int:
+        """Encoder levels :meth:`features` returns beyond the input: one per down level."""
+        return self.depth
+
+    def features(self, image: Tensor, layers: list[int]) -> list[Tensor]:
+        """Encoder activations: level 0 the input, ``k`` the output of down level ``k``
+        (its convolution and norm, before the next LeakyReLU), ``(N, C, H/2^k, W/2^k)``."""
+        found = {0: image}
+        features = image
+        for level, block in enumerate(self.down[: max(layers, default=0)], start=1):
+            features = block(features if level == 1 else F.leaky_relu(features, 0.2))
+            found[level] = features
+        return [found[level] for level in layers]
+
     def forward(self, image: Tensor) -> Tensor:
         """Translate ``(N, in_channels, H, W)`` with H, W multiples of ``size_multiple``."""
         skips: list[Tensor] = []

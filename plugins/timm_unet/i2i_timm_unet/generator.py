@@ -110,6 +110,18 @@ class TimmUNet(nn.Module):
         self.encoder.load_state_dict(state, strict=False)
         self.loaded_keys = len(matched)
 
+    @property
+    def encoder_layers(self) -> int:
+        """Encoder levels :meth:`features` returns beyond the input: the backbone's stages."""
+        return len(self.reductions)
+
+    def features(self, image: Tensor, layers: list[int]) -> list[Tensor]:
+        """Encoder activations: level 0 the input, ``k`` the backbone's ``k``-th feature map
+        (at ``reductions[k - 1]``)."""
+        stages = self.encoder(image) if max(layers, default=0) > 0 else []
+        found = [image, *stages]
+        return [found[level] for level in layers]
+
     def forward(self, image: Tensor) -> Tensor:
         """Translate ``image``; sides must be multiples of ``size_multiple``."""
         features = self.encoder(image)
