@@ -213,10 +213,12 @@ def test_two_training_steps_through_the_command_line(tmp_path):
 '''
 
 
-def new_plugin(name: str, parent: Path) -> Path:
+def new_plugin(name: str, parent: Path, kind: str = "components") -> Path:
     """Write the package of plugin ``name`` into ``parent/i2i-NAME``; returns that folder.
 
-    Nothing existing is replaced: the folder must not exist yet.
+    ``kind`` is ``components`` (a generator, a discriminator, a loss term) or ``method`` (a
+    training method, its recipe and tests). Nothing existing is replaced: the folder must
+    not exist yet.
     """
     if not _NAME.fullmatch(name):
         raise I2IError(
@@ -241,6 +243,10 @@ def new_plugin(name: str, parent: Path) -> Path:
         f"{module}/components.py": _COMPONENTS,
         f"tests/test_{module}.py": _TESTS,
     }
+    if kind == "method":
+        from i2i.scaffold_method import method_files
+
+        files = {"pyproject.toml": _PYPROJECT, **method_files(module, values["prefix"])}
     for relative, template in files.items():
         write_text_atomic(folder / relative, template.format(**values))
     return folder

@@ -43,3 +43,33 @@ def test_a_new_plugin_installs_and_passes_its_own_tests(tmp_path):
     )
     assert tests.returncode == 0, tests.stdout[-3000:]
     assert "3 passed" in tests.stdout
+
+
+@pytest.mark.slow
+def test_a_new_method_plugin_installs_and_passes_its_own_tests(tmp_path):
+    made = CliRunner().invoke(
+        main, ["plugin", "new", "my-gan", "--kind", "method", "--dir", str(tmp_path)]
+    )
+    assert made.exit_code == 0, made.output
+    package = tmp_path / "i2i-my-gan"
+    assert (package / "i2i_my_gan" / "method.py").is_file()
+    assert (package / "recipes" / "my_gan.yaml").is_file()
+    site = tmp_path / "site"
+    pip_install_into(site, package)
+    environment = {**os.environ, "PYTHONPATH": str(site)}
+    listing = subprocess.run(
+        [sys.executable, "-m", "i2i", "plugins", "--kind", "method"],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert "my_gan" in listing.stdout and "i2i-my-gan 0.1.0" in listing.stdout, listing.stdout
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=package,
+    )
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "2 passed" in tests.stdout

@@ -77,7 +77,8 @@ def plugin() -> None:
 
     \b
     Example:
-      i2i plugin new edges       # writes ./i2i-edges, ready for pip install -e
+      i2i plugin new edges                 # writes ./i2i-edges, ready for pip install -e
+      i2i plugin new mygan --kind method   # a training method, its recipe and tests
     """
 
 
@@ -91,9 +92,17 @@ def plugin() -> None:
     show_default=True,
     help="Folder to write the package folder i2i-NAME into.",
 )
+@click.option(
+    "--kind",
+    type=click.Choice(["components", "method"]),
+    default="components",
+    show_default=True,
+    help="components: an example generator, discriminator and loss term; method: a training "
+    "method with its recipe.",
+)
 @reports_errors
-def plugin_new(name: str, parent: str) -> None:
-    """Write a plugin package NAME: example components, hooks and tests that pass.
+def plugin_new(name: str, parent: str, kind: str) -> None:
+    """Write a plugin package NAME: example components (or a method), hooks and tests that pass.
 
     \b
     Then:
@@ -103,7 +112,7 @@ def plugin_new(name: str, parent: str) -> None:
 
     from i2i.scaffold import new_plugin
 
-    folder = new_plugin(name, Path(parent))
+    folder = new_plugin(name, Path(parent), kind)
     click.echo(
         f"i2i: wrote {folder}; next: cd {folder} && pip install -e '.[test]' && pytest", err=True
     )
