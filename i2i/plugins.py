@@ -28,7 +28,7 @@ from i2i.registry import Registry
 ENTRY_POINT_GROUP = "i2i.plugins"
 
 BUILTIN_DISTRIBUTIONS = frozenset(
-    {"i2i", "i2i-pix2pix", "i2i-cyclegan", "i2i-multiscale", "i2i-timm-unet"}
+    {"i2i", "i2i-pix2pix", "i2i-cyclegan", "i2i-cut", "i2i-multiscale", "i2i-timm-unet"}
 )
 """Distributions shipped with i2i; their plugins keep a name another plugin also takes."""
 
