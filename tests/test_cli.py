@@ -144,8 +144,7 @@ def test_warnings_print_as_one_line(tmp_path):
 @pytest.mark.parametrize(
     ("arguments", "expected"),
     [
-        (["translate", "--load-size", "0"], "'--load-size': 0 is not in the range x>=1"),
-        (["translate", "--load-size", "-5"], "'--load-size': -5 is not in the range x>=1"),
+        (["translate", "--load-size", "-5"], "'--load-size': -5 is not in the range x>=0"),
         (["translate", "--tile", "0"], "'--tile'"),
         (["translate", "--device", "nonsense"], "'nonsense' is not a device"),
         (["translate", "--device", "cuda:99"], "'cuda:99'"),

@@ -106,10 +106,11 @@ def _mode(eval_mode: bool) -> str:
 )
 @click.option(
     "--load-size",
-    type=POSITIVE,
+    type=click.IntRange(min=0),
     default=None,
-    help="Resize inputs to N×N first (as training's data.load_size resize); outputs are N×N. "
-    "The official test.py uses 256.",
+    help="Resize inputs to N×N first; outputs are N×N. --aligned inputs default to the size "
+    "the model was trained on (its data.crop_size, as the authors' test.py does, 256 for "
+    "maps); 0 keeps every input's own size.",
 )
 @click.option(
     "--device", type=DEVICE, default="cpu", show_default=True, help="cpu, cuda, cuda:1, ..."
@@ -193,6 +194,13 @@ def translate(
     if seed is not None:
         torch_seed(seed)
     _warn_about_halves(model, [Path(p) for p in inputs], aligned, direction_given)
+    if aligned and load_size is None and model.test_size():
+        load_size = model.test_size()
+        click.echo(
+            f"i2i: note: --aligned inputs are resized to {load_size}x{load_size}, the size the "
+            "model was trained on (as the authors' test.py does); --load-size 0 keeps theirs",
+            err=True,
+        )
     written = translate_files(
         model,
         [Path(p) for p in inputs],
@@ -204,7 +212,7 @@ def translate(
         overlap=tile_overlap,
         batch_size=batch_size,
         progress=progress,
-        load_size=load_size,
+        load_size=load_size or None,
         overwrite=overwrite,
         format=output_format,
         depth=None if depth == "auto" else int(depth),

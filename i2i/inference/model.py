@@ -69,6 +69,14 @@ class Model:
 
         return load_checkpoint(self.path, prefix="\0")[1]
 
+    def test_size(self) -> int | None:
+        """The square size its training images were resized and cropped to
+        (``data.crop_size`` where ``data.load_size`` resized them), as the authors' test.py
+        feeds whole images; None when it trained on crops of unresized images, or is unknown."""
+        data = (self._metadata().get("recipe") or {}).get("data") or {}
+        crop = data.get("crop_size")
+        return int(crop) if data.get("load_size") and isinstance(crop, int) else None
+
     def input_depth(self, direction: str | None = None) -> int:
         """Bits of the data this direction's input was trained on: 8 or 16."""
         return self.depths.get("A" if (direction or self.direction) == "AtoB" else "B", 8)

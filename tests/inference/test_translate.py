@@ -87,6 +87,25 @@ def test_aligned_inputs_use_the_half_the_model_was_trained_to_read(tiny_checkpoi
     assert np.array_equal(np.asarray(Image.open(tmp_path / "same" / "pair.png")), a_out)
 
 
+@pytest.mark.fault
+def test_aligned_inputs_default_to_the_size_the_model_trained_on(tiny_checkpoint, tmp_path):
+    from i2i.checkpoint import load_checkpoint, write_checkpoint
+
+    tensors, meta = load_checkpoint(tiny_checkpoint)
+    meta["recipe"]["data"].update(load_size=72, crop_size=64)  # resized, then 64² crops
+    resized = write_checkpoint(tmp_path / "resized.safetensors", tensors, meta)
+    _save(tmp_path / "pair.png", np.zeros((128, 256, 3), np.uint8))  # 128² halves
+    result = _translate(resized, tmp_path / "out", "--aligned", str(tmp_path / "pair.png"))
+    assert result.exit_code == 0, result.output
+    assert "resized to 64x64, the size the model was trained on" in result.stderr
+    assert Image.open(tmp_path / "out" / "pair.png").size == (64, 64)
+    native = _translate(
+        resized, tmp_path / "native", "--aligned", "--load-size", "0", str(tmp_path / "pair.png")
+    )
+    assert native.exit_code == 0 and "resized to" not in native.stderr
+    assert Image.open(tmp_path / "native" / "pair.png").size == (128, 128)
+
+
 def test_a_direction_the_model_was_not_trained_for_is_refused(tiny_checkpoint, tmp_path):
     import i2i
     from i2i.errors import CheckpointError
