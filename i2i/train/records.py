@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -15,40 +14,16 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from i2i.data.augment import to_rgb_array
-from i2i.errors import RecipeError
 from i2i.files import open_for_appending, write_atomic, writing
 
 
-def require_tensorboard() -> None:
-    """Fail on one line, before anything is written, when tensorboard is not installed."""
-    if importlib.util.find_spec("tensorboard") is None:
-        raise RecipeError(
-            "log.tensorboard: the tensorboard package is not installed; "
-            "pip install 'i2i[tensorboard]' or set log.tensorboard=false"
-        )
-
-
-def tensorboard_writer(folder: Path) -> Any:
-    """A TensorBoard ``SummaryWriter`` writing into ``folder``."""
-    require_tensorboard()
-    from torch.utils.tensorboard import SummaryWriter
-
-    return SummaryWriter(log_dir=str(folder))
-
-
 class MetricsLog:
-    """Appends one JSON object per line; each line carries ``step`` and wall ``time``.
+    """Appends one JSON object per line; each line carries ``step`` and wall ``time``."""
 
-    With a TensorBoard writer, every numeric value is also written as a scalar. Without a
-    path (processes other than rank 0) nothing is written.
-    """
-
-    def __init__(self, path: Path | None, board: Any = None) -> None:
-        self.path, self.board = path, board
-        self._stream = None
-        if path is not None:
-            with writing(path):
-                self._stream = open_for_appending(path)
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with writing(path):
+            self._stream = open_for_appending(path)
 
     def write(self, step: int, **values: Any) -> None:
         """Append a line for ``step``; floats are rounded to 6 significant digits."""
@@ -56,22 +31,13 @@ class MetricsLog:
         for key, value in values.items():
             value = value.item() if torch.is_tensor(value) else value
             record[key] = float(f"{value:.6g}") if isinstance(value, float) else value
-        if self._stream is None:
-            return
-        with writing(self.path or ""):
+        with writing(self.path):
             self._stream.write(json.dumps(record) + "\n")
-        if self.board is not None:
-            for key, value in record.items():
-                if key not in ("step", "time") and isinstance(value, (int, float)):
-                    self.board.add_scalar(key, value, step)
 
     def close(self) -> None:
-        """Flush and close the file (and the TensorBoard writer)."""
-        if self._stream is not None:
-            with contextlib.suppress(OSError):  # a full disk was reported by the write
-                self._stream.close()
-        if self.board is not None:
-            self.board.close()
+        """Flush and close the file."""
+        with contextlib.suppress(OSError):  # a full disk was reported by the write
+            self._stream.close()
 
 
 class WindowMeter:
