@@ -173,6 +173,7 @@ def make_handler(
     class Handler(BaseHTTPRequestHandler):
         server_version = "i2i"
         timeout = client_timeout  # a client that stalls mid-request is dropped, quietly
+        body_left_unread = False  # a refusal before the body was read: drain it on closing
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             """Quiet: the terminal shows the one line saying where the page is."""
@@ -197,7 +198,7 @@ def make_handler(
         def finish(self) -> None:
             """Flush the answer; after a refusal, drain the unread body before closing."""
             super().finish()
-            if getattr(self, "body_left_unread", False):
+            if self.body_left_unread:
                 drain_before_closing(self.connection, min(client_timeout, 2.0))
 
         def do_GET(self) -> None:  # noqa: N802

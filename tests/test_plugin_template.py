@@ -23,17 +23,25 @@ def test_a_new_plugin_installs_and_passes_its_own_tests(tmp_path):
     assert "exists; choose another name" in one_line_error(again)
     assert "use lower-case" in one_line_error(CliRunner().invoke(main, ["plugin", "new", "Bad!"]))
 
-    site = tmp_path / "site"  # installed as pip installs it, beside this environment's i2i
+    listing, tests = _install_list_and_test(package, tmp_path, "--strict")
+    assert listing.returncode == 0, listing.stdout + listing.stderr
+    assert "demo_gan_generator" in listing.stdout and "i2i-demo-gan 0.1.0" in listing.stdout
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    assert "3 passed" in tests.stdout
+
+
+def _install_list_and_test(package, tmp_path, *listing_options):
+    """Install ``package`` as pip installs it, beside this environment's i2i; then
+    ``i2i plugins LISTING_OPTIONS`` and the package's own tests, as that user runs them."""
+    site = tmp_path / "site"
     pip_install_into(site, package)
     environment = {**os.environ, "PYTHONPATH": str(site)}
     listing = subprocess.run(
-        [sys.executable, "-m", "i2i", "plugins", "--strict"],
+        [sys.executable, "-m", "i2i", "plugins", *listing_options],
         capture_output=True,
         text=True,
         env=environment,
     )
-    assert listing.returncode == 0, listing.stdout + listing.stderr
-    assert "demo_gan_generator" in listing.stdout and "i2i-demo-gan 0.1.0" in listing.stdout
     tests = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
         capture_output=True,
@@ -41,8 +49,7 @@ def test_a_new_plugin_installs_and_passes_its_own_tests(tmp_path):
         env=environment,
         cwd=package,
     )
-    assert tests.returncode == 0, tests.stdout[-3000:]
-    assert "3 passed" in tests.stdout
+    return listing, tests
 
 
 @pytest.mark.slow
@@ -54,22 +61,7 @@ def test_a_new_method_plugin_installs_and_passes_its_own_tests(tmp_path):
     package = tmp_path / "i2i-my-gan"
     assert (package / "i2i_my_gan" / "method.py").is_file()
     assert (package / "recipes" / "my_gan.yaml").is_file()
-    site = tmp_path / "site"
-    pip_install_into(site, package)
-    environment = {**os.environ, "PYTHONPATH": str(site)}
-    listing = subprocess.run(
-        [sys.executable, "-m", "i2i", "plugins", "--kind", "method"],
-        capture_output=True,
-        text=True,
-        env=environment,
-    )
+    listing, tests = _install_list_and_test(package, tmp_path, "--kind", "method")
     assert "my_gan" in listing.stdout and "i2i-my-gan 0.1.0" in listing.stdout, listing.stdout
-    tests = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=package,
-    )
     assert tests.returncode == 0, tests.stdout[-3000:]
     assert "2 passed" in tests.stdout

@@ -194,8 +194,9 @@ def translate(
     if seed is not None:
         torch_seed(seed)
     _warn_about_halves(model, [Path(p) for p in inputs], aligned, direction_given)
-    if aligned and load_size is None and model.test_size():
-        load_size = model.test_size()
+    trained_size = model.test_size() if aligned and load_size is None else None
+    if trained_size:
+        load_size = trained_size
         click.echo(
             f"i2i: note: --aligned inputs are resized to {load_size}x{load_size}, the size the "
             "model was trained on (as the authors' test.py does); --load-size 0 keeps theirs",

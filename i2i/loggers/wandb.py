@@ -50,23 +50,31 @@ class WandbLogger(Subscriber):
 
     def run_started(self, run: RunInfo) -> None:
         """Start the W&B run, or continue the one the record names."""
-        import wandb
-
         self.run_dir = run.run_dir
-        folder = self.dir or os.environ.get("WANDB_DIR") or str(run.run_dir)
         resumed = run.record.get("id")
-        self.run = wandb.init(
-            project=self.project or run.record.get("project"),
-            entity=self.entity,
-            mode=self.mode,
-            dir=folder,
+        self.run = self._init(
+            run.run_dir,
+            self.project or run.record.get("project"),
             id=resumed,
             resume="allow" if resumed else None,
             name=run.name,
             group=run.group,
             tags=[*(f"{key}:{value}"[:64] for key, value in run.tags.items()), *self.tags],
             config=run.params(),
+        )
+
+    def _init(self, folder: Path, project: str | None, **run: Any) -> Any:
+        """``wandb.init`` with this logger's settings (files in ``dir``, else WANDB_DIR, else
+        ``folder``); ``run`` names and describes the W&B run."""
+        import wandb
+
+        return wandb.init(
+            project=project,
+            entity=self.entity,
+            mode=self.mode,
+            dir=self.dir or os.environ.get("WANDB_DIR") or str(folder),
             settings=wandb.Settings(console="off", silent=True),
+            **run,
         )
 
     def scalars(self, step: int, values: Mapping[str, float]) -> None:
@@ -110,17 +118,14 @@ class WandbLogger(Subscriber):
             [variant["name"], *((variant.get("mean") or {}).get(key) for key in columns)]
             for variant in results.get("variants", [])
         ]
-        run = wandb.init(
-            project=self.project,
-            entity=self.entity,
-            mode=self.mode,
-            dir=self.dir or os.environ.get("WANDB_DIR") or str(folder),
+        run = self._init(
+            folder,
+            self.project,
             name=f"{study}-results",
             group=study,
             job_type="study-results",
             tags=self.tags,
             config={"study": study, "seeds": results.get("seeds")},
-            settings=wandb.Settings(console="off", silent=True),
         )
         logged: dict[str, Any] = {"results": wandb.Table(columns=["variant", *columns], data=rows)}
         for name in ("figure", "metrics"):
@@ -133,15 +138,15 @@ class WandbLogger(Subscriber):
 
     def last_step_held(self) -> int | None:
         """Offline: the last step the earlier processes' files hold (wandb flushes them every
-        15 s, so a kill loses the rest); online: what the server holds, None if unknown."""
+        15 s, so a kill loses the rest); online, or files it cannot read: None (what was
+        sent is trusted)."""
         from i2i.loggers.wandb_files import last_step
 
         try:
-            if self.run.settings.mode == "offline":
-                return last_step(Path(self.run.settings.wandb_dir), self.run.id)
-        except (OSError, ValueError, AttributeError):  # another wandb's files: trust what was sent
+            offline = self.run.settings.mode == "offline"
+            return last_step(Path(self.run.settings.wandb_dir), self.run.id) if offline else None
+        except (OSError, ValueError, AttributeError):  # another wandb's files
             return None
-        return None
 
     def resume_record(self) -> dict[str, Any]:
         """The W&B run id and project, for a resumed run to continue it."""
