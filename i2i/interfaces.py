@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol, TypedDict, runtime_checkable
 
-from torch import Tensor
+from torch import Tensor, nn
+from torch.nn.parallel import DataParallel, DistributedDataParallel
 
 
 @runtime_checkable
@@ -53,20 +54,34 @@ def encoder_features(generator: Any, image: Tensor, layers: Sequence[int]) -> li
     Level 0 is the input as the network sees it; level ``k`` the output of its ``k``-th
     encoder stage, down to ``generator.encoder_layers``. Generators provide it as a method
     ``features(image, layers)``; the built-in U-Net, encoder-decoder, ResNet and timm U-Net
-    generators do. It runs the encoder only, in the generator's current mode. Under DDP, call
-    it on the bare module (``tools.unwrapped(generator)``).
+    generators do. It runs the encoder only, in the generator's current mode. ``generator``
+    may be the network the step was given under DDP or ``train.compile``: the wrappers are
+    looked through, and gradients reach the same parameters (DDP averages them in the
+    step's one backward pass, as for its forward pass).
     """
-    features = getattr(generator, "features", None)
+    bare = _inside_wrappers(generator)
+    features = getattr(bare, "features", None)
     if features is None:
         raise TypeError(
-            f"{type(generator).__name__} has no features(image, layers): it does not expose "
+            f"{type(bare).__name__} has no features(image, layers): it does not expose "
             "its encoder's activations"
         )
-    top = int(getattr(generator, "encoder_layers", 0))
+    top = int(getattr(bare, "encoder_layers", 0))
     bad = [level for level in layers if not 0 <= level <= top]
     if bad:
         raise ValueError(f"encoder levels {bad} do not exist: this generator has 0 to {top}")
     return features(image, list(layers))
+
+
+def _inside_wrappers(module: Any) -> Any:
+    """The network inside DistributedDataParallel and ``torch.compile`` wrappers."""
+    while True:
+        if isinstance(module, (DataParallel, DistributedDataParallel)):
+            module = module.module
+        elif isinstance(getattr(module, "_orig_mod", None), nn.Module):  # torch.compile's
+            module = module._orig_mod
+        else:
+            return module
 
 
 class DiscriminatorOutput(NamedTuple):

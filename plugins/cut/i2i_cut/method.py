@@ -98,7 +98,6 @@ class CUTMethod(TrainingMethod):
         """D step, then G and head together with D frozen."""
         real_a, real_b = batch["A"], batch["B"]
         generator, discriminator = networks["generator"], networks["discriminator"]
-        bare = {"generator": tools.unwrapped(generator), "head": networks["head"]}
         with tools.autocast():
             fake = generator(real_a)
             same = generator(real_b) if self.nce_idt else None
@@ -111,10 +110,10 @@ class CUTMethod(TrainingMethod):
         tools.requires_grad(discriminator, False)
         with tools.autocast():
             loss_gan = self.adversarial.generator_loss(tools.unwrapped(discriminator)(fake))
-            loss_nce = self.nce(bare, real_a, fake)
+            loss_nce = self.nce(networks, real_a, fake)
             losses = {"d": loss_d.detach(), "g_adv": loss_gan.detach(), "nce": loss_nce.detach()}
             if same is not None:
-                loss_idt = self.nce(bare, real_b, same)
+                loss_idt = self.nce(networks, real_b, same)
                 losses["nce_idt"] = loss_idt.detach()
                 loss_nce = (loss_nce + loss_idt) * 0.5
             loss_g = self.adversarial_weight * loss_gan + loss_nce

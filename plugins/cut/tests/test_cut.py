@@ -109,3 +109,49 @@ def test_a_cut_run_translates_and_exports_through_the_commands(tmp_path):
     )
     assert exported.returncode == 0, exported.stderr
     assert (tmp_path / "g.onnx").stat().st_size > 1000
+
+
+def test_two_gloo_processes_train_what_one_process_trains(tmp_path):
+    # PatchNCE reads G's encoder through encoder_features, outside DDP's forward pass, and
+    # the head is trained by it alone: their gradients must still be averaged over the
+    # processes. With every position sampled (patches >= 32·32) the loss does not depend on
+    # the draw, and with no crop, flip or dropout, 2 + 2 images on two processes must train
+    # what 4 train on one. (Weights are not compared: the conv biases before instance norm
+    # have no true gradient, and Adam turns its rounding noise into steps of ±lr that change
+    # no output. An unaveraged head moves loss/nce at step 2 by 1e-3.)
+    import json
+
+    import i2i
+
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("seed: 0\n")
+    overrides = [*TINY, "method={name: cut, nce_layers: [0, 1, 3, 4], patches: 1024}"]
+    overrides += ["data.load_size=null", "data.crop_size=32", "data.flip=false"]
+    overrides += ["data.batch_size=4", "data.num_workers=0", "model.generator.dropout=0"]
+    overrides += ["train.max_steps=3", "train.device=cpu", "log.progress=false", "log.every=1"]
+    overrides += ["log.sample_every=1000", "log.val_images=1"]
+
+    def trained(processes: int) -> tuple[list[dict], torch.Tensor]:
+        launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone"]
+        launcher += [f"--nproc-per-node={processes}", "-m", "i2i", "run", str(recipe)]
+        run = tmp_path / f"on{processes}"
+        done = subprocess.run(
+            [*launcher, *overrides, f"run.dir={run}"], capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        lines = (run / "metrics.jsonl").read_text().splitlines()
+        losses = [
+            {k: v for k, v in json.loads(line).items() if k.startswith("loss/")}
+            for line in lines
+            if '"loss/nce"' in line
+        ]
+        image = torch.linspace(-1, 1, 2 * 3 * 32 * 32).reshape(2, 3, 32, 32)
+        return losses, i2i.load(run).translate_batch(image)
+
+    (one, translated_one), (two, translated_two) = trained(1), trained(2)
+    assert len(one) == len(two) == 3
+    for step_one, step_two in zip(one, two):
+        assert step_one.keys() == step_two.keys()
+        for name, value in step_one.items():
+            assert math.isclose(value, step_two[name], rel_tol=2e-5), (name, step_one, step_two)
+    assert torch.allclose(translated_one, translated_two, atol=1e-4)
