@@ -114,7 +114,7 @@ def scores(folder: Path) -> str:
     import json
 
     summary = json.loads((folder / "summary.json").read_text())
-    metrics = summary["mean"]
+    metrics = {**summary["mean"], **(summary.get("scores") or {})}  # scores: the palette's
     keep = ("pixel_acc", "class_acc", "class_iou", "l1", "psnr")
     return ", ".join(f"{k} {metrics[k]:.4f}" for k in keep if k in metrics)
 

@@ -228,7 +228,8 @@ def _inputs(generator: LoadedGenerator, dataset: Any, count: int) -> list[Tensor
     from i2i.data.augment import held_out_pairs
 
     data = generator.recipe.get("data") or {}
-    size, length = data.get("crop_size"), len(dataset)
+    multiple = generator.size_multiple  # the graph takes multiples of it only
+    size, length = -(-(data.get("crop_size") or 256) // multiple) * multiple, len(dataset)
     if length == 0:
         raise DataError("it holds no images")
     picks = sorted({i * length // min(count, length) for i in range(min(count, length))})
