@@ -12,7 +12,8 @@ for ``--rounds`` rounds:
   rest: start-up, the first iterations, previews, checkpoint writes, exit) are derived;
 - translating ``--images`` val images as a whole process: the authors' ``test.py`` and
   ``i2i translate --batch-size 8``, both in the paper's test mode, the same U-Net weights
-  (written by the authors' code, read by i2i's converter);
+  (written by the authors' code, read by i2i's converter), and the same with those weights
+  exported by ``i2i export --int8`` (the CPU deployment path; the export is not timed);
 - the peak RSS of each process (with its data-loader workers), and how long ``i2i --help``
   and ``i2i plugins`` take.
 
@@ -150,6 +151,9 @@ def main() -> None:
         generator = checkpoints / "latest_net_G.pth"
         code = WRITE_GENERATOR.format(folder=str(official), path=str(generator))
         run_child([sys.executable, "-c", code])
+        int8 = work / "int8.onnx"  # the same weights, for the CPU deployment path
+        export = [sys.executable, "-m", "i2i", "export", "-c", str(generator), "--int8"]
+        run_child([*export, "--calibration", str(data), str(int8)])
         for index in range(options.rounds):
             for length in steps:
                 rows.setdefault(f"authors train {length}", []).append(
@@ -163,6 +167,9 @@ def main() -> None:
             )
             rows.setdefault("i2i translate", []).append(
                 translate_i2i(generator, data, options.images, work, index)
+            )
+            rows.setdefault("i2i translate int8", []).append(
+                translate_i2i(int8, data, options.images, work, index + options.rounds)
             )
             print(f"round {index + 1} of {options.rounds} measured", file=sys.stderr)
         startup = {
@@ -204,6 +211,13 @@ def report(rows: dict, steps: tuple[int, int], options: argparse.Namespace, star
     print(
         f"translate {options.images} images, authors / i2i: {translation:.2f}x "
         f"({_verdict(translation, 3.0)})"
+    )
+    int8 = statistics.mean(w for w, _ in rows["authors translate"]) / statistics.mean(
+        w for w, _ in rows["i2i translate int8"]
+    )
+    print(
+        f"translate {options.images} images, authors / i2i int8 ONNX (export --int8): "
+        f"{int8:.2f}x ({_verdict(int8, 3.0)})"
     )
     for command, wall in startup.items():
         print(f"{command}: {wall:.2f} s ({'met' if wall < 1 else 'missed'}: target under 1 s)")
