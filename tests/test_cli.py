@@ -82,6 +82,17 @@ def test_corrupt_image_in_a_worker_is_one_line(tmp_path):
     assert len(lines) == 1 and "cannot decode image" in lines[0] and "1.jpg" in lines[0]
 
 
+def test_the_command_line_loads_without_torch():
+    # `i2i --help` and a mistyped command answer at once: torch (about 2 s to import) is
+    # imported by the commands that need it, never by loading the command line itself.
+    code = (
+        "import sys, i2i.cli; print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", done.stdout[:300]
+
+
 def test_plugins_lists_components_with_their_plugin():
     output = CliRunner().invoke(main, ["plugins"]).output
     rows = {tuple(line.split()[:3]) for line in output.splitlines()}

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from torch import Tensor
 
 from i2i.cli.base import POSITIVE, main, reports_errors
 from i2i.cli.use import (
@@ -19,8 +18,12 @@ from i2i.cli.use import (
     say_which_checkpoint,
 )
 from i2i.errors import CheckpointError, DataError, quoted
-from i2i.inference.load import LoadedGenerator
-from i2i.outputs import OutputFolder
+
+if TYPE_CHECKING:  # torch is imported by the command, not by `i2i --help`
+    from torch import Tensor
+
+    from i2i.inference.load import LoadedGenerator
+    from i2i.outputs import OutputFolder
 
 QUALITY_IMAGES = 8
 """Held-out images the int8 model is compared with the fp32 one on, at export."""
@@ -120,6 +123,7 @@ def export(
     from i2i.evaluation.report import text_writer
     from i2i.inference.load import load_generator, resolve_checkpoint
     from i2i.inference.onnx import export_onnx
+    from i2i.outputs import OutputFolder
     from i2i.plugins import default_registry
 
     source = resolve_checkpoint(checkpoint)
@@ -166,6 +170,7 @@ def _export_int8(
 
     from i2i.inference.int8 import agreement, quantize, subpixel_decoder
     from i2i.inference.onnx import METADATA_KEY, export_onnx, load_onnx
+    from i2i.outputs import OutputFolder
 
     calibration, held_out, described = _calibration_inputs(generator, calibration_root, count)
     with tempfile.TemporaryDirectory(prefix="i2i-export-") as work:
