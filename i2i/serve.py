@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlparse
 
 from PIL import Image
 
-from i2i.data.images import open_image
+from i2i.data.images import FAST_PNG, open_image
 from i2i.errors import DataError, TooManyPixels
 from i2i.inference.model import Model
 
@@ -71,7 +71,7 @@ class Translator:
         with self._lock:
             output = self.model(image, direction=direction, mode=mode)  # type: ignore[arg-type]
         buffer = io.BytesIO()
-        output.save(buffer, format="PNG")
+        output.save(buffer, format="PNG", **FAST_PNG)
         return buffer.getvalue()
 
     def _decode(self, body: bytes) -> Image.Image:

@@ -17,7 +17,14 @@ from torch import Tensor
 from tqdm import tqdm
 
 from i2i.data.augment import to_rgb_array, to_signed_unit
-from i2i.data.images import IMAGE_EXTENSIONS, as_channels, list_images, read_image, read_rgb
+from i2i.data.images import (
+    FAST_PNG,
+    IMAGE_EXTENSIONS,
+    as_channels,
+    list_images,
+    read_image,
+    read_rgb,
+)
 from i2i.data.tiff import write_tiff
 from i2i.errors import DataError, quoted
 from i2i.inference.load import LoadedGenerator
@@ -196,9 +203,12 @@ def image_writer(image: Tensor, suffix: str, depth: int = 8) -> Callable[[str], 
         raise DataError(f"cannot write images ending in {suffix!r}; use .png, .jpg, .tif, ...")
     if depth == 16:
         return _sixteen_bit_writer(image, format, suffix)
-    options = {"quality": 95} if format == "JPEG" else {}
+    options = WRITE_OPTIONS.get(format, {})
     pixels = Image.fromarray(to_rgb_array(image))
     return lambda name: pixels.save(name, format=format, **options)
+
+
+WRITE_OPTIONS: dict[str, dict[str, int]] = {"JPEG": {"quality": 95}, "PNG": FAST_PNG}
 
 
 def _sixteen_bit_writer(image: Tensor, format: str, suffix: str) -> Callable[[str], None]:
@@ -208,7 +218,7 @@ def _sixteen_bit_writer(image: Tensor, format: str, suffix: str) -> Callable[[st
     if format == "TIFF":
         return lambda name: write_tiff(name, pixels)
     if format == "PNG" and pixels.ndim == 2:
-        return lambda name: Image.fromarray(pixels).save(name, format="PNG")
+        return lambda name: Image.fromarray(pixels).save(name, format="PNG", **FAST_PNG)
     raise DataError(
         f"16-bit {image.shape[0]}-channel outputs cannot be written as {suffix}; use --format "
         "tif (any channels) or png (one channel), or --depth 8"

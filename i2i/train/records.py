@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw
 from torch import Tensor
 
 from i2i.data.augment import to_rgb_array
+from i2i.data.images import FAST_PNG
 from i2i.files import open_for_appending, write_atomic, writing
 
 
@@ -113,7 +114,7 @@ def save_grid(
     canvas = Image.new("RGB", (grid.shape[1], grid.shape[0] + LABEL_HEIGHT), "white")
     canvas.paste(header, (0, 0))
     canvas.paste(Image.fromarray(grid), (0, LABEL_HEIGHT))
-    write_atomic(path, lambda name: canvas.save(name, format="PNG"))
+    write_atomic(path, lambda name: canvas.save(name, format="PNG", **FAST_PNG))
 
 
 def fitted(draw: ImageDraw.ImageDraw, label: str, room: float) -> str:

@@ -35,14 +35,16 @@ class MetricsWriter(Subscriber):
 
 
 class LossPlot(Subscriber):
-    """``losses.png``, redrawn from metrics.jsonl at each preview."""
+    """``losses.png``, redrawn from metrics.jsonl at each preview after the first step."""
 
     def __init__(self, metrics: Path, output: Path) -> None:
         self.metrics, self.output = metrics, output
 
     def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
-        """Redraw."""
-        plot_losses(self.metrics, self.output)
+        """Redraw, except before training: a plot of one held-out point per panel shows
+        nothing, and drawing it costs a short run almost a second."""
+        if step > 0:
+            plot_losses(self.metrics, self.output)
 
 
 class ModelCardWriter(Subscriber):
