@@ -11,9 +11,9 @@ import click
 
 from i2i.cli.base import POSITIVE, main, reports_errors
 from i2i.cli.use import (
-    _mode,
     checkpoint_option,
     download_option,
+    mode_for,
     overwrite_option,
     say_which_checkpoint,
 )
@@ -139,10 +139,10 @@ def export(
     quality: dict[str, Any] = {}
     if int8:
         written, quality = _export_int8(
-            generator, Path(target), _mode(eval_mode), outputs, calibration, calibration_images
+            generator, Path(target), mode_for(eval_mode), outputs, calibration, calibration_images
         )
     else:
-        written = export_onnx(generator, Path(target), mode=_mode(eval_mode), outputs=outputs)
+        written = export_onnx(generator, Path(target), mode=mode_for(eval_mode), outputs=outputs)
     _, meta = load_checkpoint(source, prefix="\0") if source.suffix == ".safetensors" else ({}, {})
     meta = meta or {"recipe": generator.recipe}
     text = model_card(
@@ -231,10 +231,12 @@ def _inputs(generator: LoadedGenerator, dataset: Any, count: int) -> list[Tensor
     from torch.utils.data import default_collate
 
     from i2i.data.augment import held_out_pairs
+    from i2i.inference.translate import round_up
 
     data = generator.recipe.get("data") or {}
-    multiple = generator.size_multiple  # the graph takes multiples of it only
-    size, length = -(-(data.get("crop_size") or 256) // multiple) * multiple, len(dataset)
+    # the graph takes multiples of its size rule only
+    size = round_up(data.get("crop_size") or 256, generator.size_multiple)
+    length = len(dataset)
     if length == 0:
         raise DataError("it holds no images")
     picks = sorted({i * length // min(count, length) for i in range(min(count, length))})

@@ -57,7 +57,8 @@ def say_which_checkpoint(given: str, chosen: Path) -> None:
     click.echo(f"i2i: {given}: {why.get(chosen.name, 'its latest')}: {chosen}", err=True)
 
 
-def _mode(eval_mode: bool) -> str:
+def mode_for(eval_mode: bool) -> str:
+    """The test-time mode a command's --eval flag asks for: ``eval``, else the paper's."""
     return "eval" if eval_mode else "paper"
 
 
@@ -188,7 +189,7 @@ def translate(
     direction_given = direction is not None
     direction = direction or model.direction
     generator = model.generator(direction)
-    generator.check_mode(_mode(eval_mode), checkpoint)  # before any work: Model checks again
+    generator.check_mode(mode_for(eval_mode), checkpoint)  # before any work: Model checks again
     if generator.module is None and seed is not None and generator.fixed_mode == "paper":
         click.echo("i2i: note: --seed does not reach onnxruntime's dropout", err=True)
     if seed is not None:
@@ -207,7 +208,7 @@ def translate(
         [Path(p) for p in inputs],
         Path(out),
         direction=direction,
-        mode=_mode(eval_mode),
+        mode=mode_for(eval_mode),
         side=("A" if direction == "AtoB" else "B") if aligned else None,
         tile=tile,
         overlap=tile_overlap,
@@ -394,7 +395,7 @@ def evaluate_command(
     outputs = OutputFolder(Path(out), "eval", Path(checkpoint), overwrite=overwrite, inputs=read)
     outputs.check([Path(out) / name for name in (*REPORT_FILES, "palette.json")])
     generator = load_generator(checkpoint, registry, device, direction)
-    generator.check_mode(_mode(eval_mode), checkpoint)
+    generator.check_mode(mode_for(eval_mode), checkpoint)
     data = generator.recipe.get("data", {})
     direction = direction or generator.direction
     size = size or data.get("crop_size", 256)
@@ -438,7 +439,7 @@ def evaluate_command(
         "split": split,
         "direction": direction,
         "size": size,
-        "mode": _mode(eval_mode),
+        "mode": mode_for(eval_mode),
         "seed": seed,
     }
     summary = evaluate(
@@ -447,7 +448,7 @@ def evaluate_command(
         outputs,
         direction=direction,
         size=size,
-        mode=_mode(eval_mode),
+        mode=mode_for(eval_mode),
         device=device,
         info=info,
         progress=progress,

@@ -18,10 +18,11 @@ from i2i.errors import DataError, DataWarning, MissingDataset, TooManyPixels, qu
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 
 DEFAULT_MAX_PIXELS = 178_956_970
+"""Pixels an image may have before it is refused unread: Pillow's decompression-bomb limit."""
+
 FAST_PNG = {"compress_level": 1}
 """How i2i writes PNGs: zlib's fastest level, still lossless, about 4× faster than PIL's
 default level 6 (7 against 28 ms for a 256² map tile) for files about 17 % larger."""
-"""Pixels an image may have before it is refused unread: Pillow's decompression-bomb limit."""
 
 _max_pixels = int(os.environ.get("I2I_MAX_PIXELS") or DEFAULT_MAX_PIXELS)
 

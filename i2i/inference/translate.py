@@ -51,7 +51,8 @@ def pad_to(image: Tensor, height: int, width: int) -> tuple[Tensor, tuple[int, i
     return F.pad(image, pads, mode=mode), (top, left)
 
 
-def _round_up(value: int, multiple: int) -> int:
+def round_up(value: int, multiple: int) -> int:
+    """The smallest multiple of ``multiple`` that is at least ``value``."""
     return math.ceil(value / multiple) * multiple
 
 
@@ -59,7 +60,7 @@ def translate_whole(generator: LoadedGenerator, image: Tensor) -> Tensor:
     """Translate a batch in one pass, padded to the generator's size multiple and cropped back."""
     h, w = image.shape[-2:]
     multiple, smallest = generator.size_multiple, generator.min_size
-    height, width = (max(_round_up(side, multiple), smallest) for side in (h, w))
+    height, width = (max(round_up(side, multiple), smallest) for side in (h, w))
     padded, (top, left) = pad_to(image, height, width)
     return generator.run(padded)[..., top : top + h, left : left + w]
 
