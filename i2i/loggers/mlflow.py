@@ -57,6 +57,7 @@ class MlflowLogger(Subscriber):
         self.client: Any = None
         self.run_id: str | None = None
         self.run_dir = Path()
+        self.held: dict[str, int] = {}  # a continued run's metrics: the last step of each
 
     def run_started(self, run: RunInfo) -> None:
         """Create the MLflow run, or continue the one the record names."""
@@ -69,6 +70,7 @@ class MlflowLogger(Subscriber):
         self.run_id = run.record.get("run_id")
         if self.run_id:
             self.client.update_run(self.run_id, status="RUNNING")
+            self.held = self._held_steps()
             return
         experiment = self._experiment_id(run.group)
         tags = {**run.tags, **self.tags}
@@ -87,20 +89,38 @@ class MlflowLogger(Subscriber):
         for start in range(0, len(items), BATCH):
             self.client.log_batch(self.run_id, params=items[start : start + BATCH])
 
+    def _held_steps(self) -> dict[str, int]:
+        """Each metric of the continued run and the last step the store has of it."""
+        names = self.client.get_run(self.run_id).data.metrics
+        history = self.client.get_metric_history
+        return {key: max(m.step for m in history(self.run_id, key)) for key in names}
+
+    def _is_held(self, key: str, step: int) -> bool:
+        # a process killed after MLflow stored a step, before loggers.json said so, is
+        # followed by one that sends the step again: MLflow would keep both
+        return step <= self.held.get(key, -1)
+
     def scalars(self, step: int, values: Mapping[str, float]) -> None:
-        """One batch of metrics at ``step``."""
+        """One batch of metrics at ``step`` (less those the store already has)."""
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        metrics = [Metric(metric_name(k), float(v), now, step) for k, v in values.items()]
-        self.client.log_batch(self.run_id, metrics=metrics)
+        metrics = [
+            Metric(metric_name(k), float(v), now, step)
+            for k, v in values.items()
+            if not self._is_held(metric_name(k), step)
+        ]
+        if metrics:
+            self.client.log_batch(self.run_id, metrics=metrics)
 
     def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
-        """The held-out scores, and the grid as the step's ``samples`` image."""
-        self.scalars(step, scores)
-        if self.images:
+        """The grid as the step's ``samples`` image, and the held-out scores (the image first:
+        scores in the store mean its image is there)."""
+        already = bool(scores) and all(self._is_held(metric_name(k), step) for k in scores)
+        if self.images and not already:
             with Image.open(grid) as image:
                 self.client.log_image(self.run_id, image.convert("RGB"), key="samples", step=step)
+        self.scalars(step, scores)
 
     def best_changed(self, step: int, path: Path, scores: Mapping[str, float]) -> None:
         """Tag the step the best checkpoint holds."""
@@ -137,6 +157,10 @@ class MlflowLogger(Subscriber):
             if (folder / name).is_file():
                 self.client.log_artifact(self.run_id, str(folder / name))
         self.client.set_terminated(self.run_id, status="FINISHED")
+
+    def last_step_held(self) -> int | None:
+        """The last step of any metric the continued run holds (None for a new run)."""
+        return max(self.held.values(), default=None)
 
     def resume_record(self) -> dict[str, Any]:
         """The MLflow run and its store, for a resumed run to continue it."""
