@@ -15,7 +15,8 @@ for ``--rounds`` rounds:
   (written by the authors' code, read by i2i's converter), and the same with those weights
   exported by ``i2i export --int8`` (the CPU deployment path; the export is not timed);
 - the peak RSS of each process (with its data-loader workers), and how long ``i2i --help``
-  and ``i2i plugins`` take.
+  and ``i2i plugins`` take (the latter twice: the first listing loads the plugins and fills
+  the cache, the second is what a user sees until something is installed or edited).
 
 Every ratio is of figures measured in this run on this machine: authors' time / i2i's time
 (above 1: i2i is faster). Nothing is compared with a figure from elsewhere.
@@ -172,9 +173,12 @@ def main() -> None:
                 translate_i2i(int8, data, options.images, work, index + options.rounds)
             )
             print(f"round {index + 1} of {options.rounds} measured", file=sys.stderr)
+        listing = [sys.executable, "-m", "i2i", "plugins"]
+        cache = {"I2I_CACHE_DIR": str(work / "cache")}  # empty: the first listing loads them
         startup = {
             "i2i --help": run_child([sys.executable, "-m", "i2i", "--help"])[0],
-            "i2i plugins": run_child([sys.executable, "-m", "i2i", "plugins"])[0],
+            "i2i plugins, first after an install or edit": run_child(listing, cache)[0],
+            "i2i plugins": run_child(listing, cache)[0],
         }
     report(rows, steps, options, startup)
 
@@ -220,7 +224,10 @@ def report(rows: dict, steps: tuple[int, int], options: argparse.Namespace, star
         f"{int8:.2f}x ({_verdict(int8, 3.0)})"
     )
     for command, wall in startup.items():
-        print(f"{command}: {wall:.2f} s ({'met' if wall < 1 else 'missed'}: target under 1 s)")
+        verdict = (
+            "" if "first" in command else f" ({'met' if wall < 1 else 'missed'}: target under 1 s)"
+        )
+        print(f"{command}: {wall:.2f} s{verdict}")
 
 
 def _verdict(ratio: float, target: float) -> str:

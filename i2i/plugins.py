@@ -169,6 +169,11 @@ def default_plugins() -> Plugins:
     return _DEFAULT
 
 
+def loaded_plugins() -> Plugins | None:
+    """This process's plugins if they are loaded already (None before first use)."""
+    return _DEFAULT
+
+
 def default_registry() -> Registry:
     """The registry filled by :func:`default_plugins`."""
     return default_plugins().registry

@@ -13,6 +13,14 @@ from i2i.config.schema import Recipe
 from i2i.plugins import reset_plugins
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _own_cache_folder(tmp_path_factory):
+    """The suite's caches (the plugin listing) in a folder of its own, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("I2I_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_plugins():
     """Every test starts from the entry-point plugins alone."""

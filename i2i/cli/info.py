@@ -35,40 +35,38 @@ def plugins(kind: str | None, strict: bool, pattern: str) -> None:
       i2i plugins unet              # the U-Net's arguments and defaults
       i2i plugins --strict          # in a plugin's CI: fail on broken plugins and clashes
     """
-    from i2i.plugins import default_plugins
+    from i2i.plugin_listing import cached_listing
 
-    loaded = default_plugins()
-    registry = loaded.registry
+    listing = cached_listing()
     click.echo("plugins:")
-    for info in loaded.loaded:
-        version = f" {info.version}" if info.version else ""
-        builtin = " (built-in)" if info.name in registry.builtin else ""
-        click.echo(f"  {info.name:<16} {info.distribution}{version}{builtin}")
-    for problem in loaded.problems:
-        click.echo(f"  {problem.plugin:<16} BROKEN: {problem.message}")
-    for note in loaded.notes:
-        click.echo(f"  {note.plugin:<16} note: {note.message}")
-    for clash in registry.clashes:
-        click.echo(f"  {'':<16} CLASH: {clash}")
+    for line in listing.plugin_lines:
+        click.echo(f"  {line}")
     click.echo("components:")
     click.echo(f"  {'kind':<14} {'name':<24} {'plugin':<14} summary")
-    for component in registry.components(kind, pattern, every=True):
-        owns = registry.owner(component.kind, component.name) is component
-        shown = component.name if owns else component.qualified
-        click.echo(f"  {component.kind:<14} {shown:<24} {component.plugin:<14} {component.summary}")
+    for c in listing.matching(kind, pattern):
+        click.echo(f"  {c['kind']:<14} {c['shown']:<24} {c['plugin']:<14} {c['summary']}")
+    if listing.names_exactly(kind, pattern):
+        _print_arguments(kind, pattern)
+    if strict and listing.problems:
+        click.echo(
+            f"i2i: error: {listing.problems} plugin problem(s); see the list above", err=True
+        )
+        sys.exit(1)
+
+
+def _print_arguments(kind: str | None, pattern: str) -> None:
+    """The arguments of the components ``pattern`` names exactly (this loads the plugins)."""
+    from i2i.plugins import default_registry
+    from i2i.registry import SHARED_ARGUMENTS
+
+    registry = default_registry()
     exact = [c for c in registry.components(kind, every=True) if pattern in (c.name, c.qualified)]
     for component in exact:
-        from i2i.registry import SHARED_ARGUMENTS
-
         click.echo(f"\n{component.kind} {component.qualified}: {component.summary}")
         for argument in component.arguments():
             shared = argument.name in SHARED_ARGUMENTS.get(component.kind, ())
             default = "(given by i2i)" if shared else argument.shown_default
             click.echo(f"  {argument.name:<18} {default:<15} {argument.doc}")
-    if strict and not loaded.healthy:
-        count = len(loaded.problems) + len(registry.clashes)
-        click.echo(f"i2i: error: {count} plugin problem(s); see the list above", err=True)
-        sys.exit(1)
 
 
 @main.group()
