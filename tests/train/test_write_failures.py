@@ -148,3 +148,18 @@ def test_safetensors_failing_to_write_is_a_write_error_naming_the_file(tmp_path)
         "(or a ulimit) caps file sizes; write elsewhere"
     )
     assert list(tmp_path.iterdir()) == []  # no partial file, no temporary
+
+
+def test_a_full_disk_while_drawing_the_loss_plot_is_one_line(tmp_path, monkeypatch):
+    """The plot is drawn on a thread of its own; its failure still stops the run on one line."""
+    run_dir = tmp_path / "run"
+    _fail_fsync_of(monkeypatch, "losses.png")
+    arguments = ("train.max_steps=4", "log.sample_every=2", "checkpoint.every=2")
+    line = one_line_error(_run(run_dir, *arguments))
+    assert f"cannot write '{run_dir / 'losses.png'}': No space left on device" in line
+    assert f"continue with i2i resume {run_dir}" in line
+    assert not (run_dir / "losses.png").exists() and not _leftovers(run_dir)
+    monkeypatch.undo()
+    resumed = CliRunner().invoke(main, ["resume", str(run_dir)])
+    assert resumed.exit_code == 0, resumed.stderr
+    assert (run_dir / "losses.png").is_file()
