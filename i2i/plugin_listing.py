@@ -30,7 +30,8 @@ SELECTING_VARIABLES = ("I2I_PLUGINS", "I2I_DISABLE_PLUGINS", "I2I_DISABLE_PLUGIN
 
 @dataclass
 class Listing:
-    """The plugins section's lines, the components in listing order, and the health flag."""
+    """The plugins section's lines, the components in listing order, and how many problems
+    (broken plugins, clashes) there are."""
 
     plugin_lines: list[str] = field(default_factory=list)
     components: list[dict[str, str]] = field(default_factory=list)
