@@ -47,6 +47,7 @@ class WandbLogger(Subscriber):
         self.tags, self.images, self.artifacts = list(tags or []), images, artifacts
         self.run: Any = None
         self.run_dir = Path()
+        self.held = -1  # a continued offline run: the last step its earlier files hold
 
     def run_started(self, run: RunInfo) -> None:
         """Start the W&B run, or continue the one the record names."""
@@ -62,6 +63,9 @@ class WandbLogger(Subscriber):
             tags=[*(f"{key}:{value}"[:64] for key, value in run.tags.items()), *self.tags],
             config=run.params(),
         )
+        if resumed:
+            held = self.last_step_held()
+            self.held = -1 if held is None else held
 
     def _init(self, folder: Path, project: str | None, **run: Any) -> Any:
         """``wandb.init`` with this logger's settings (files in ``dir``, else WANDB_DIR, else
@@ -78,12 +82,19 @@ class WandbLogger(Subscriber):
         )
 
     def scalars(self, step: int, values: Mapping[str, float]) -> None:
-        """The values at ``step``."""
-        self.run.log(dict(values), step=step)
+        """The values at ``step`` (unless the earlier files hold that step)."""
+        # wandb writes a step's row once a later step begins, so a row in the files holds
+        # all of that step: a process killed after that, before loggers.json said so, is
+        # followed by one that sends the step again
+        if step > self.held:
+            self.run.log(dict(values), step=step)
 
     def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
-        """The held-out scores, and the grid as ``samples``."""
+        """The held-out scores, and the grid as ``samples`` (unless the files hold the step)."""
         import wandb
+
+        if step <= self.held:
+            return
 
         logged: dict[str, Any] = dict(scores)
         if self.images:

@@ -42,8 +42,13 @@ def records(path: Path) -> Iterator[Any]:
             yield record
 
 
+def _key(item: Any) -> str:
+    # wandb writes a name as ``key``, or (newer versions) as the parts of ``nested_key``
+    return item.key or "/".join(item.nested_key)
+
+
 def _items(items: Any) -> dict[str, Any]:
-    return {item.key or "/".join(item.nested_key): json.loads(item.value_json) for item in items}
+    return {_key(item): json.loads(item.value_json) for item in items}
 
 
 def offline_run(folder: Path) -> dict[str, Any]:
@@ -70,5 +75,6 @@ def last_step(folder: Path, run_id: str) -> int:
     for path in folder.glob(f"offline-run-*-{run_id}*/run-{run_id}.wandb"):
         for record in records(path):
             if record.WhichOneof("record_type") == "history":
-                steps += [json.loads(i.value_json) for i in record.history.item if i.key == "_step"]
+                items = record.history.item
+                steps += [json.loads(i.value_json) for i in items if _key(i) == "_step"]
     return max(steps)

@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import TINY_OVERRIDES
 
@@ -62,3 +63,34 @@ def losses_by_step(run_dir: Path, key: str) -> dict[int, float]:
     """``key`` at every step of metrics.jsonl."""
     lines = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return {line["step"]: line[key] for line in lines if key in line}
+
+
+def replay_past_a_lagging_record(
+    run_dir: Path, name: str, first: Any, again: Any, flush: Callable[[], None] = lambda: None
+) -> None:
+    """What a SIGKILL between a tracker storing a step and ``loggers.json`` saying so leaves,
+    then the resume: ``first`` logs steps 1-12 (a preview at 12), ``flush`` lets it reach
+    its store, the record says only step 10 was delivered, and ``again`` (behind a Tracker,
+    as in training) gets the resumed run's steps 9-16 (previews at 12 and 16)."""
+    from PIL import Image
+
+    from i2i.train.events import RunInfo
+    from i2i.train.trackers import RECORD_NAME, trackers
+
+    (run_dir / "samples").mkdir(parents=True)
+    grid = run_dir / "samples" / "step_00000012.png"
+    Image.new("RGB", (64, 32), (10, 200, 30)).save(grid)
+    first.run_started(RunInfo(run_dir, {"seed": 0}))
+    for step in range(1, 13):
+        first.scalars(step, {"loss/g": 1.0 / step})
+    first.preview(12, grid, {"val/l1": 0.25})
+    flush()
+    record = {**first.resume_record(), "delivered": [10, 1]}
+    (run_dir / RECORD_NAME).write_text(json.dumps({name: record}))
+    (tracker,) = trackers([(name, again)], run_dir)
+    tracker.run_started(RunInfo(run_dir, {"seed": 0}, step=8))
+    for step in range(9, 17):  # resumed from the checkpoint of step 8: steps 9.. again
+        tracker.scalars(step, {"loss/g": 1.0 / step})
+        if step in (12, 16):
+            tracker.preview(step, grid, {"val/l1": 0.25})
+    tracker.run_ended("finished", None)

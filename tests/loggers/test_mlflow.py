@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -11,13 +10,18 @@ import warnings
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from i2i.plugins import default_registry
 from i2i.train.loop import fit, prepare
 from i2i.train.trackers import TrackerWarning
 from tests.conftest import TINY_OVERRIDES
-from tests.loggers.killed import QUICKSTART, STEPS, kill_then_resume, losses_by_step
+from tests.loggers.killed import (
+    QUICKSTART,
+    STEPS,
+    kill_then_resume,
+    losses_by_step,
+    replay_past_a_lagging_record,
+)
 
 pytest.importorskip("mlflow")  # in the test extra; a bare install lacks it
 
@@ -137,28 +141,10 @@ def test_steps_the_store_has_past_the_record_are_not_sent_twice(tmp_path):
     """A SIGKILL between MLflow storing a step and loggers.json saying so: the record is one
     step behind the store, and the resumed process must not log that step again."""
     from i2i.loggers.mlflow import MlflowLogger
-    from i2i.train.events import RunInfo
-    from i2i.train.trackers import RECORD_NAME, trackers
 
     store, run_dir = tmp_path / "mlflow.db", tmp_path / "run"
-    (run_dir / "samples").mkdir(parents=True)
-    grid = run_dir / "samples" / "step_00000012.png"
-    Image.new("RGB", (64, 32), (10, 200, 30)).save(grid)
     first = MlflowLogger(tracking_uri=f"sqlite:///{store}")
-    first.run_started(RunInfo(run_dir, {"seed": 0}))
-    for step in range(1, 13):
-        first.scalars(step, {"loss/g": 1.0 / step})
-    first.preview(12, grid, {"val/l1": 0.25})
-    # what loggers.json said when the process died: delivered through step 10 only
-    record = {**first.resume_record(), "delivered": [10, 1]}
-    (run_dir / RECORD_NAME).write_text(json.dumps({"mlflow": record}))
-    (tracker,) = trackers([("mlflow", MlflowLogger())], run_dir)
-    tracker.run_started(RunInfo(run_dir, {"seed": 0}, step=8))
-    for step in range(9, 17):  # resumed from the checkpoint of step 8: steps 9.. again
-        tracker.scalars(step, {"loss/g": 1.0 / step})
-        if step in (12, 16):
-            tracker.preview(step, grid, {"val/l1": 0.25})
-    tracker.run_ended("finished", None)
+    replay_past_a_lagging_record(run_dir, "mlflow", first, MlflowLogger())
     client = _client(store)
     history = client.get_metric_history(first.run_id, "loss/g")
     assert [m.step for m in history] == list(range(1, 17))

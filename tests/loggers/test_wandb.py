@@ -10,7 +10,12 @@ import pytest
 from i2i.loggers.wandb_files import offline_run
 from i2i.plugins import default_registry
 from i2i.train.loop import fit, prepare
-from tests.loggers.killed import STEPS, kill_then_resume, losses_by_step
+from tests.loggers.killed import (
+    STEPS,
+    kill_then_resume,
+    losses_by_step,
+    replay_past_a_lagging_record,
+)
 
 pytest.importorskip("wandb")  # in the test extra; a bare install lacks it
 
@@ -76,3 +81,16 @@ def test_the_logger_check_passes_wandb_offline(tmp_path, offline):
 
     record = check_logger("wandb", {"mode": "offline", "dir": str(tmp_path)})
     assert set(record) == {"id", "project"}
+
+
+def test_steps_the_files_hold_past_the_record_are_not_sent_twice(tmp_path, offline):
+    """A SIGKILL after wandb wrote a step's row but before loggers.json said so: the resumed
+    process must not log that step again."""
+    from i2i.loggers.wandb import WandbLogger
+
+    run_dir, first = tmp_path / "run", WandbLogger()
+    finish = lambda: first.run.finish()  # noqa: E731 - its rows reach the file
+    replay_past_a_lagging_record(run_dir, "wandb", first, WandbLogger(), finish)
+    rows = [row for folder in _folders(run_dir) for row in offline_run(folder)["history"]]
+    assert [row["_step"] for row in rows] == list(range(1, 17))
+    assert [row["_step"] for row in rows if "val/l1" in row] == [12, 16]
