@@ -192,6 +192,10 @@ def _prefetched(batches: Iterator[T]) -> Iterator[T]:
             yield batch
 
 
+WRITE_OPTIONS: dict[str, dict[str, int]] = {"JPEG": {"quality": 95}, "PNG": FAST_PNG}
+"""What 8-bit outputs are saved with, by format."""
+
+
 def image_writer(image: Tensor, suffix: str, depth: int = 8) -> Callable[[str], None]:
     """A writer of a ``(C, H, W)`` float [-1, 1] image in the format of ``suffix``.
 
@@ -207,9 +211,6 @@ def image_writer(image: Tensor, suffix: str, depth: int = 8) -> Callable[[str], 
     options = WRITE_OPTIONS.get(format, {})
     pixels = Image.fromarray(to_rgb_array(image))
     return lambda name: pixels.save(name, format=format, **options)
-
-
-WRITE_OPTIONS: dict[str, dict[str, int]] = {"JPEG": {"quality": 95}, "PNG": FAST_PNG}
 
 
 def _sixteen_bit_writer(image: Tensor, format: str, suffix: str) -> Callable[[str], None]:

@@ -47,7 +47,7 @@ class WandbLogger(Subscriber):
         self.tags, self.images, self.artifacts = list(tags or []), images, artifacts
         self.run: Any = None
         self.run_dir = Path()
-        self.held = -1  # a continued offline run: the last step its earlier files hold
+        self.held: int | None = None  # a continued offline run: the last step its files hold
 
     def run_started(self, run: RunInfo) -> None:
         """Start the W&B run, or continue the one the record names."""
@@ -64,8 +64,7 @@ class WandbLogger(Subscriber):
             config=run.params(),
         )
         if resumed:
-            held = self.last_step_held()
-            self.held = -1 if held is None else held
+            self.held = self._steps_in_files()
 
     def _init(self, folder: Path, project: str | None, **run: Any) -> Any:
         """``wandb.init`` with this logger's settings (files in ``dir``, else WANDB_DIR, else
@@ -86,14 +85,14 @@ class WandbLogger(Subscriber):
         # wandb writes a step's row once a later step begins, so a row in the files holds
         # all of that step: a process killed after that, before loggers.json said so, is
         # followed by one that sends the step again
-        if step > self.held:
+        if not self._is_held(step):
             self.run.log(dict(values), step=step)
 
     def preview(self, step: int, grid: Path, scores: Mapping[str, float]) -> None:
         """The held-out scores, and the grid as ``samples`` (unless the files hold the step)."""
         import wandb
 
-        if step <= self.held:
+        if self._is_held(step):
             return
 
         logged: dict[str, Any] = dict(scores)
@@ -147,10 +146,16 @@ class WandbLogger(Subscriber):
             shutil.copyfile(folder / "results.md", Path(run.dir) / "results.md")
         run.finish()
 
+    def _is_held(self, step: int) -> bool:
+        return self.held is not None and step <= self.held
+
     def last_step_held(self) -> int | None:
         """Offline: the last step the earlier processes' files hold (wandb flushes them every
         15 s, so a kill loses the rest); online, or files it cannot read: None (what was
-        sent is trusted)."""
+        sent is trusted). Read once, when the run continues."""
+        return self.held
+
+    def _steps_in_files(self) -> int | None:
         from i2i.loggers.wandb_files import last_step
 
         try:
